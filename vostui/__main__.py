@@ -1,0 +1,3 @@
+from vostui.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""Engine: dialogs, calls (B2BUA legs paired), registrations, gateways, sources."""

@@ -1,0 +1,1 @@
+"""Packet layer: capture readers, link layers, IP reassembly, UDP and TCP."""

@@ -1,0 +1,1 @@
+"""SIP layer: message and SDP parsing, compact headers, the response-code reference."""
