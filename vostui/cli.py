@@ -1,11 +1,279 @@
-"""Command line: `vostui [live]`, `open`, `demo`, `analyze`, `doctor`, `host`, `config`."""
+"""Command line: `vostui` (live console), `open`, `demo`, `analyze`, `host`, `config`.
+
+Exit codes (every sub-command):
+    0  done; for `analyze`, every file was read to its end
+    1  `analyze`: read, but a file was truncated or damaged (results up to the cut)
+    2  usage error, unreadable file, not a capture, bad config or filter
+  130  interrupted (Ctrl-C)
+"""
 
 from __future__ import annotations
 
+import argparse
+import json
+import os
 import sys
+import time
+from collections.abc import Sequence
+from importlib import resources
+from pathlib import Path
+
+from vostui import __version__, report
+from vostui.config import Config, ConfigError, load
+from vostui.filters import (
+    CALL_FIELDS,
+    REGISTRATION_FIELDS,
+    SOURCE_FIELDS,
+    FilterError,
+    call_fields,
+    parse,
+    registration_fields,
+    source_fields,
+)
+from vostui.net.capture import CaptureError
+
+EXIT_OK, EXIT_DAMAGED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = sys.argv[1:] if argv is None else argv
-    print("vostui: not built yet", args, file=sys.stderr)
-    return 2
+class Usage(Exception):
+    """A one-line error for the operator; exit 2."""
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="vostui",
+        description="Incident console for VoIP softswitches. With no command: the live console.",
+    )
+    parser.add_argument("--version", action="version", version=f"vostui {__version__}")
+    parser.add_argument("--config", help="TOML config file (see `vostui config --show`)")
+    parser.add_argument("-i", "--interface", help="capture interface for live mode (default: any)")
+    sub = parser.add_subparsers(dest="command")
+
+    sub.add_parser("live", help="the console on live traffic (the default)")
+
+    p_open = sub.add_parser("open", help="the console over capture files")
+    p_open.add_argument("files", nargs="+", metavar="FILE")
+    p_open.add_argument("--realtime", action="store_true", help="replay at the recorded pace")
+
+    sub.add_parser("demo", help="the console over a built-in recorded capture, in a loop")
+
+    p_an = sub.add_parser("analyze", help="read captures and print calls, registrations, ...")
+    p_an.add_argument("files", nargs="+", metavar="FILE")
+    p_an.add_argument("--json", action="store_true", help="JSON (schema: docs/analyze-json.md)")
+    what = p_an.add_mutually_exclusive_group()
+    for name in ("calls", "registrations", "gateways", "scanners"):
+        what.add_argument(f"--{name}", action="store_true", help=f"only the {name}")
+    p_an.add_argument("--filter", default="", metavar="EXPR", help="e.g. 'state=rejected code>=500'")
+    p_an.add_argument("--quiet", action="store_true", help="no progress on stderr")
+
+    p_cfg = sub.add_parser("config", help="show the effective configuration")
+    p_cfg.add_argument("--show", action="store_true", help="values and where each came from")
+
+    try:
+        from vostui.host.cli import add_parser as add_host_parser
+    except ImportError:  # the host collectors are optional in a partial install
+        pass
+    else:
+        add_host_parser(sub)
+    try:
+        from vostui.diagnose.cli import add_parser as add_doctor_parser
+    except ImportError:
+        pass
+    else:
+        add_doctor_parser(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        overrides = {"interface": args.interface} if args.interface else None
+        config = load(args.config, overrides)
+        command = args.command or "live"
+        if command == "analyze":
+            return analyze(args, config)
+        if command == "config":
+            return show_config(config)
+        if command in ("live", "open", "demo"):
+            return console(command, args, config)
+        handler = getattr(args, "handler", None)
+        if handler is not None:
+            return int(handler(args, config))
+        parser.print_help()
+        return EXIT_USAGE
+    except (Usage, ConfigError, FilterError, CaptureError) as exc:
+        print(f"vostui: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("vostui: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+
+
+# -- analyze ----------------------------------------------------------------------------
+
+
+def _check_files(files: Sequence[str]) -> None:
+    for name in files:
+        path = Path(name)
+        if not path.exists():
+            raise Usage(f"{name}: no such file")
+        if path.is_dir():
+            raise Usage(f"{name}: is a directory")
+        if not os.access(path, os.R_OK):
+            raise Usage(f"{name}: permission denied")
+
+
+class Progress:
+    """Percent read on stderr, for files big enough to wait on."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+        self.last = 0.0
+
+    def __call__(self, path: str, fraction: float) -> None:
+        now = time.monotonic()
+        if not self.enabled or now - self.last < 0.5:
+            return
+        self.last = now
+        print(f"\rvostui: reading {os.path.basename(path)} {fraction * 100:5.1f}%", end="", file=sys.stderr)
+
+    def done(self) -> None:
+        if self.enabled and self.last:
+            print("\r" + " " * 60 + "\r", end="", file=sys.stderr)
+
+
+def analyze(args: argparse.Namespace, config: Config) -> int:
+    from vostui.engine.core import Engine
+    from vostui.pipeline import read_files
+
+    _check_files(args.files)
+    section = next(
+        (n for n in ("calls", "registrations", "gateways", "scanners") if getattr(args, n)), None
+    )
+    known = {
+        "calls": CALL_FIELDS,
+        "registrations": REGISTRATION_FIELDS,
+        "scanners": SOURCE_FIELDS,
+    }.get(section or "calls")
+    expression = parse(args.filter, known if section != "gateways" else None)
+    big = sum(os.path.getsize(f) for f in args.files) > 20_000_000
+    progress = Progress(enabled=big and not args.quiet)
+    engine = Engine(config)
+    results = read_files(engine, args.files, progress)
+    progress.done()
+    snap = engine.snapshot()
+    now = snap.now
+    calls = [c for c in snap.calls if not expression or expression.matches(call_fields(c, now))]
+    regs = report.sort_registrations(
+        r for r in snap.registrations if not expression or expression.matches(registration_fields(r))
+    )
+    sources = [s for s in report.scanners(snap) if not expression or expression.matches(source_fields(s))]
+    warnings = [f"{r.path}: {w}" for r in results for w in r.warnings]
+    for warning in warnings:
+        print(f"vostui: warning: {warning}", file=sys.stderr)
+    if args.json:
+        doc: dict[str, object] = {
+            "schema": report.SCHEMA,
+            "version": __version__,
+            "files": [{"path": r.path, "frames": r.frames, "warnings": r.warnings} for r in results],
+            "first": snap.first,
+            "last": snap.now,
+            "softswitch": list(snap.softswitch),
+            "counters": report.counters_json(snap),
+        }
+        if section in (None, "calls"):
+            doc["calls"] = [report.call_json(c, now) for c in calls]
+        if section in (None, "registrations"):
+            doc["registrations"] = [report.registration_json(r) for r in regs]
+        if section in (None, "gateways"):
+            doc["gateways"] = [report.gateway_json(g) for g in snap.gateways]
+        if section in (None, "scanners"):
+            doc["scanners"] = [report.source_json(s) for s in sources]
+        json.dump(doc, sys.stdout, indent=1)
+        print()
+    else:
+        print(_summary(snap, results))
+        blocks = []
+        if section in (None, "calls"):
+            blocks.append(f"Calls ({len(calls)})\n" + report.calls_table(calls, now))
+        if section in (None, "registrations"):
+            blocks.append(f"Registrations ({len(regs)})\n" + report.registrations_table(regs, now))
+        if section in (None, "gateways"):
+            blocks.append(f"Gateways ({len(snap.gateways)})\n" + report.gateways_table(snap.gateways))
+        if section in (None, "scanners"):
+            blocks.append(f"Suspicious sources ({len(sources)})\n" + report.sources_table(sources))
+        print("\n\n".join(blocks))
+    return EXIT_DAMAGED if warnings else EXIT_OK
+
+
+def _summary(snap: object, results: Sequence[object]) -> str:
+    from vostui.engine.snapshot import EngineSnapshot
+
+    assert isinstance(snap, EngineSnapshot)
+    c = snap.counters
+    answered = sum(1 for call in snap.calls if call.answered is not None)
+    span = snap.now - snap.first if snap.first is not None else 0.0
+    malformed = sum(n for _, n in c.malformed)
+    evicted = sum(n for _, n in c.evicted)
+    lines = [
+        f"{len(results)} file(s), {c.packets} packets, {c.sip_messages} SIP messages "
+        f"({c.retransmissions} retransmissions) over {report.seconds(span)}",
+        f"{len(snap.calls)} calls ({answered} answered), {len(snap.registrations)} registrations, "
+        f"{len(snap.gateways)} gateways"
+        + (f", softswitch {', '.join(snap.softswitch)}" if snap.softswitch else ""),
+    ]
+    if malformed or evicted:
+        lines.append(f"{malformed} malformed, {evicted} evicted")
+    return "\n".join(lines) + "\n"
+
+
+# -- config -------------------------------------------------------------------------------
+
+
+def show_config(config: Config) -> int:
+    from dataclasses import fields
+
+    for f in fields(Config):
+        if f.name == "sources":
+            continue
+        value = getattr(config, f.name)
+        if f.name == "gateways":
+            value = [f"{g.name}={g.address} ({g.role})" for g in value] or "[]"
+        print(f"{f.name} = {value}    # {config.origin(f.name)}")
+    return EXIT_OK
+
+
+# -- the console ------------------------------------------------------------------------
+
+
+def demo_files() -> tuple[str, str]:
+    """The shipped demo capture and its config (in the package, or in a checkout)."""
+    here = resources.files("vostui") / "demo"
+    pcap, cfg = here / "demo.pcap", here / "demo-config.toml"
+    return str(pcap), str(cfg)
+
+
+def console(command: str, args: argparse.Namespace, config: Config) -> int:
+    from vostui.pipeline import Pipeline
+
+    if command == "open":
+        _check_files(args.files)
+        pipeline = Pipeline(config, files=args.files, realtime=args.realtime)
+        title = "vostui: " + ", ".join(os.path.basename(f) for f in args.files)
+    elif command == "demo":
+        pcap, cfg = demo_files()
+        if not os.path.isfile(pcap):
+            raise Usage(f"the demo capture is missing ({pcap}): reinstall vostui")
+        if not args.config:
+            config = load(cfg)
+        pipeline = Pipeline(config, files=[pcap], loop=True)
+        title = "vostui demo (recorded traffic, replayed)"
+    else:
+        pipeline = Pipeline(config, live=True)
+        title = f"vostui: live on {config.interface}"
+    try:
+        from vostui.ui.app import run_console
+    except ImportError as exc:
+        raise Usage(f"the console cannot start: {exc}") from exc
+    return int(run_console(config, pipeline, title=title))

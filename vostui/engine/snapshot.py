@@ -81,6 +81,9 @@ class LegView:
     retransmissions: int
     messages: tuple[MessageRecord, ...]
     messages_dropped: int  # beyond the per-dialog cap
+    ok_retransmissions: int = 0  # 2xx to the INVITE sent again (no ACK seen yet)
+    ack_missing: bool = False  # answered, and no ACK within 64*T1 (32 s)
+    methods: tuple[str, ...] = ()  # methods seen in the dialog (re-INVITE, PRACK, ...)
 
     @property
     def pdd(self) -> float | None:

@@ -1,0 +1,134 @@
+"""Calls: the legs of one call through the B2BUA, paired.
+
+A VOS3000-style softswitch receives the A-leg from a mapping gateway (customer) and
+places one or more B-legs, each a new dialog with a new Call-ID, to routing gateways
+(vendors), trying the next route when one fails. Nothing in the B-leg names the
+A-leg, so legs are paired by this rule:
+
+1. The softswitch is the set of `softswitch_ips` from the config or, where none are
+   configured, every ip:port that has both received a new INVITE and sent one.
+2. A new INVITE sent by the softswitch is a B-leg. An INVITE it receives is an
+   A-leg. Any other INVITE is a call of its own ("direct").
+3. A B-leg pairs with an A-leg when:
+   - an `X-Call-ID`, `X-CID` or `X-Orig-Call-ID` header in the B-leg names the
+     A-leg's Call-ID (decisive when present), or
+   - the A-leg started no more than `pairing_window` seconds before, is not yet
+     ended, and the last `pairing_digits` digits of the callee numbers agree (the
+     B2BUA adds or strips prefixes in front, rarely at the end).
+   Among several candidates: first those whose earlier B-legs have all ended (a
+   failover retry follows a failed attempt), then those whose caller digits also
+   agree, then the most recent A-leg.
+4. A B-leg with no A-leg candidate becomes a call of its own.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from vostui.engine.dialog import ENDED, Dialog
+from vostui.engine.snapshot import CallView
+
+CORRELATION_HEADERS = ("x-call-id", "x-cid", "x-orig-call-id")
+PROBLEM_STATES = frozenset({"rejected", "timed_out"})
+
+
+def digits(number: str) -> str:
+    return "".join(ch for ch in number if ch.isdigit())
+
+
+def suffix_match(a: str, b: str, count: int) -> bool:
+    da, db = digits(a), digits(b)
+    if not da or not db:
+        return a == b
+    n = min(count, len(da), len(db))
+    return da[-n:] == db[-n:]
+
+
+@dataclass(slots=True)
+class Call:
+    key: str
+    a: Dialog
+    b_legs: list[Dialog] = field(default_factory=list)
+    cached: CallView | None = None
+
+    @property
+    def legs(self) -> list[Dialog]:
+        return [self.a, *self.b_legs]
+
+    @property
+    def dirty(self) -> bool:
+        return self.cached is None or any(leg.dirty for leg in self.legs)
+
+    @property
+    def last_activity(self) -> float:
+        return max(leg.last_activity for leg in self.legs)
+
+    @property
+    def ended(self) -> bool:
+        return all(leg.state in ENDED for leg in self.legs)
+
+    def view(self) -> CallView:
+        if not self.dirty and self.cached is not None:
+            return self.cached
+        legs = tuple(leg.view() for leg in self.legs)
+        a = legs[0]
+        last_b = legs[-1] if len(legs) > 1 else None
+        state = a.state
+        final_code = a.final_code
+        final_reason = a.final_reason
+        if last_b is not None and not a.final_code and last_b.final_code:
+            final_code, final_reason = last_b.final_code, last_b.final_reason
+        ended_times = [leg.ended for leg in legs]
+        ended = None if None in ended_times else max(t for t in ended_times if t is not None)
+        if a.state in ENDED and ended is None:
+            ended = a.ended
+        pdd = a.pdd
+        problem = (
+            state in PROBLEM_STATES
+            or a.ack_missing
+            or any(leg.ack_missing or leg.state == "timed_out" for leg in legs)
+        )
+        self.cached = CallView(
+            key=self.key,
+            legs=legs,
+            caller=a.caller,
+            callee=a.callee,
+            mapping_gateway=a.gateway if a.role == "a" else "",
+            routing_gateway=last_b.gateway if last_b is not None else a.gateway,
+            state=state,
+            start=a.start,
+            ended=ended,
+            pdd=pdd,
+            answered=a.answered,
+            final_code=final_code,
+            final_reason=final_reason,
+            problem=problem,
+        )
+        return self.cached
+
+
+def choose_a_leg(
+    b: Dialog,
+    candidates: list[Call],
+    correlation: str,
+    window: float,
+    count: int,
+) -> Call | None:
+    """Pick the call a new B-leg belongs to (rule 3 above)."""
+    if correlation:
+        for call in candidates:
+            if call.a.call_id == correlation:
+                return call
+    best: tuple[tuple[int, int, float], Call] | None = None
+    for call in candidates:
+        a = call.a
+        if a.state in ENDED or b.start - a.start > window or b.start < a.start:
+            continue
+        if not suffix_match(a.callee, b.callee, count):
+            continue
+        free = all(leg.state in ENDED for leg in call.b_legs)
+        same_caller = suffix_match(a.caller, b.caller, count)
+        rank = (int(free), int(same_caller), a.start)
+        if best is None or rank > best[0]:
+            best = (rank, call)
+    return best[1] if best else None

@@ -1,0 +1,340 @@
+"""Sources to engine: capture files or a live tcpdump, decoded and fed in one thread.
+
+The engine is the single writer of its state; the feeding thread holds `lock` while
+it feeds a batch, and `snapshot()` takes the same lock, so the UI always gets a
+consistent, immutable picture. The UI's cost depends on how often it asks, not on
+the traffic.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+
+from vostui.config import Config
+from vostui.engine.core import Engine
+from vostui.engine.snapshot import EngineSnapshot, MessageRecord
+from vostui.net.capture import CaptureError, CaptureReader, Frame, open_frames
+from vostui.net.datagram import Datagram
+from vostui.net.decode import Decoder
+from vostui.net.live import LiveCapture, LiveCaptureError, build_bpf
+from vostui.net.writer import write_pcap
+from vostui.sip.message import SipParseError
+from vostui.sip.parser import parse_message
+
+BATCH = 256
+
+
+@dataclass(frozen=True, slots=True)
+class SourceStatus:
+    label: str
+    state: str  # starting, running, finished, failed, stopped
+    problem: str
+    fix: str
+    packets: int
+    datagrams: int
+    sip_messages: int
+    packets_per_s: float
+    sip_per_s: float
+    kernel_drops: int | None
+    malformed: int
+    evicted: int
+    progress: float | None
+    warnings: tuple[str, ...] = ()
+
+
+@dataclass(slots=True)
+class FileResult:
+    path: str
+    frames: int
+    warnings: list[str]
+
+
+def feed_frames(
+    engine: Engine, decoder: Decoder, frames: Iterator[Frame], batch: Callable[[], None] | None = None
+) -> int:
+    """Decode frames into the engine; returns the number of frames."""
+    count = 0
+    feed = engine.feed
+    decode = decoder.decode
+    for frame in frames:
+        count += 1
+        for dg in decode(frame):
+            feed(dg)
+        if batch is not None and count % BATCH == 0:
+            batch()
+    return count
+
+
+def read_files(
+    engine: Engine,
+    paths: Sequence[str],
+    progress: Callable[[str, float], None] | None = None,
+) -> list[FileResult]:
+    """Read capture files to their end into the engine (the CLI's path: no threads).
+
+    Raises CaptureError for a file that is not a capture at all; a truncated file
+    yields what was before the cut and a warning in its FileResult.
+    """
+    decoder = Decoder()
+    results = []
+    for path in paths:
+        reader = CaptureReader(os.path.basename(path))
+        size = max(1, os.path.getsize(path)) if os.path.isfile(path) else 1
+        frames = open_frames(path, reader)
+        tick: Callable[[], None] | None = None
+        if progress is not None:
+            handle_pos = _position(reader)
+
+            def tick(path: str = path, pos: Callable[[], int] = handle_pos) -> None:
+                progress(path, min(1.0, pos() / size))
+
+        count = feed_frames(engine, decoder, frames, tick)
+        decoder.flush()
+        results.append(FileResult(path, count, list(reader.warnings)))
+    engine.set_packets(decoder.stats.packets)
+    engine.add_malformed(decoder.stats.malformed)
+    engine.finish()
+    return results
+
+
+def _position(reader: CaptureReader) -> Callable[[], int]:
+    return lambda: reader.offset
+
+
+class Pipeline:
+    """Feeds the engine from files or a live capture, in its own thread."""
+
+    def __init__(
+        self,
+        config: Config,
+        *,
+        live: bool = False,
+        files: Sequence[str] = (),
+        realtime: bool = False,
+        loop: bool = False,
+        interface: str | None = None,
+    ) -> None:
+        self.config = config
+        self.live = live
+        self.files = list(files)
+        self.realtime = realtime or loop
+        self.loop = loop
+        self.interface = interface or config.interface
+        self.engine = Engine(config)
+        self.decoder = Decoder()
+        self.lock = threading.Lock()
+        self.stop_event = threading.Event()
+        self.thread: threading.Thread | None = None
+        self.capture: LiveCapture | None = None
+        self._state = "starting"
+        self._problem = ""
+        self._fix = ""
+        self._warnings: list[str] = []
+        self._progress: float | None = 0.0 if files else None
+        self._rate_mark = (time.monotonic(), 0, 0)
+        self._rates = (0.0, 0.0)
+        self._snapshot: EngineSnapshot | None = None
+        self._fed_at_snapshot = -1
+        self._replay_offset = 0.0  # wall clock minus packet time, while replaying
+        if live:
+            self.label = f"live: {self.interface}"
+        elif loop:
+            self.label = f"demo: {', '.join(os.path.basename(f) for f in self.files)}"
+        else:
+            names = ", ".join(os.path.basename(f) for f in self.files[:3])
+            more = f" (+{len(self.files) - 3})" if len(self.files) > 3 else ""
+            self.label = f"file: {names}{more}"
+
+    # -- control -------------------------------------------------------------------
+
+    def start(self) -> None:
+        target = self._run_live if self.live else self._run_files
+        self.thread = threading.Thread(target=self._guard(target), name="vostui-capture", daemon=True)
+        self.thread.start()
+
+    def _guard(self, target: Callable[[], None]) -> Callable[[], None]:
+        def run() -> None:
+            try:
+                target()
+            except (CaptureError, LiveCaptureError, OSError) as exc:
+                self._fail(str(exc), getattr(exc, "fix", ""))
+            except Exception as exc:  # a source must never take the console down
+                self._fail(f"internal error in the capture thread: {exc!r}", "")
+
+        return run
+
+    def _fail(self, problem: str, fix: str) -> None:
+        self._state = "failed"
+        self._problem = problem.splitlines()[0] if problem else "failed"
+        self._fix = fix
+
+    def stop(self) -> None:
+        self.stop_event.set()
+        if self.capture is not None:
+            self.capture.stop()
+        if self.thread is not None:
+            self.thread.join(timeout=5)
+        if self._state in ("starting", "running"):
+            self._state = "stopped"
+
+    # -- feeding -------------------------------------------------------------------
+
+    def _feed(self, datagrams: list[Datagram], loop_round: int) -> None:
+        with self.lock:
+            if loop_round == 0:
+                for dg in datagrams:
+                    self.engine.feed(dg)
+                return
+            shift = loop_round * self._loop_span
+            for dg in datagrams:
+                self._feed_shifted(dg, shift, loop_round)
+
+    def _feed_shifted(self, dg: Datagram, shift: float, loop_round: int) -> None:
+        """A demo loop's later rounds: later times, and Call-IDs made unique per round."""
+        dg = dataclasses.replace(dg, ts=dg.ts + shift)
+        try:
+            msg = parse_message(dg.payload)
+        except SipParseError:
+            self.engine.feed(dg)
+            return
+        msg = dataclasses.replace(msg, call_id=f"{msg.call_id}~{loop_round}")
+        self.engine.feed_message(dg, msg)
+
+    _loop_span = 0.0
+
+    def _run_files(self) -> None:
+        self._state = "running"
+        loop_round = 0
+        first_ts: float | None = None
+        last_ts = 0.0
+        while not self.stop_event.is_set():
+            for n, path in enumerate(self.files):
+                reader = CaptureReader(os.path.basename(path))
+                size = max(1, os.path.getsize(path))
+                pending: list[Datagram] = []
+                for frame in open_frames(path, reader):
+                    if self.stop_event.is_set():
+                        return
+                    if first_ts is None:
+                        first_ts = frame.ts
+                        self._replay_offset = time.time() - frame.ts
+                    last_ts = max(last_ts, frame.ts)
+                    if self.realtime:
+                        self._wait_until(frame.ts + loop_round * self._loop_span, pending, loop_round)
+                    pending.extend(self.decoder.decode(frame))
+                    if len(pending) >= BATCH:
+                        self._feed(pending, loop_round)
+                        pending = []
+                        self._progress = (n + reader.offset / size) / len(self.files)
+                self._feed(pending, loop_round)
+                self._warnings.extend(reader.warnings)
+            with self.lock:
+                self.engine.set_packets(self.decoder.stats.packets)
+                self.engine.add_malformed(self.decoder.stats.malformed)
+                self.engine.finish()
+            self._progress = 1.0
+            if not self.loop or first_ts is None:
+                break
+            self._loop_span = max(self._loop_span, last_ts - first_ts + 5.0)
+            loop_round += 1
+        if not self.stop_event.is_set():
+            self._state = "finished"
+
+    def _wait_until(self, ts: float, pending: list[Datagram], loop_round: int) -> None:
+        """Replay pace: hold a frame until its time comes on the wall clock."""
+        delay = ts + self._replay_offset - time.time()
+        if delay <= 0:
+            return
+        if pending:
+            self._feed(pending, loop_round)
+            pending.clear()
+        while delay > 0 and not self.stop_event.is_set():
+            self.stop_event.wait(min(delay, 0.2))
+            with self.lock:
+                self.engine.expire(time.time() - self._replay_offset)
+            delay = ts + self._replay_offset - time.time()
+
+    def _run_live(self) -> None:
+        bpf = build_bpf(self.config.sip_ports)
+        self.capture = LiveCapture(self.interface, bpf)
+        self.capture.start()
+        self._state = "running"
+        pending: list[Datagram] = []
+        last_flush = time.monotonic()
+        for frame in self.capture.frames(self.stop_event):
+            pending.extend(self.decoder.decode(frame))
+            now = time.monotonic()
+            if len(pending) >= BATCH or now - last_flush > 0.1:
+                self._feed(pending, 0)
+                pending = []
+                last_flush = now
+        self._feed(pending, 0)
+        if self.capture.error and not self.stop_event.is_set():
+            self._fail(self.capture.error, self.capture.fix)
+        elif not self.stop_event.is_set():
+            self._state = "finished"
+
+    # -- output --------------------------------------------------------------------
+
+    def now(self) -> float:
+        """The console's clock: wall time live and in replays, packet time for files."""
+        if self.live:
+            return time.time()
+        if self.realtime and self._state == "running":
+            return time.time() - self._replay_offset + 0.0
+        with self.lock:
+            return self.engine.now
+
+    def snapshot(self) -> EngineSnapshot:
+        with self.lock:
+            if self.live:
+                self.engine.expire(time.time())
+                self.engine.set_packets(self.decoder.stats.packets)
+                self.engine.add_malformed(self.decoder.stats.malformed)
+            if self._snapshot is None or self._fed_at_snapshot != self.engine.index or self.live:
+                self._snapshot = self.engine.snapshot()
+                self._fed_at_snapshot = self.engine.index
+            return self._snapshot
+
+    def status(self) -> SourceStatus:
+        snap = self.snapshot()
+        counters = snap.counters
+        now = time.monotonic()
+        mark_time, mark_packets, mark_sip = self._rate_mark
+        packets = self.decoder.stats.packets
+        if now - mark_time >= 1.0:
+            span = now - mark_time
+            self._rates = ((packets - mark_packets) / span, (counters.sip_messages - mark_sip) / span)
+            self._rate_mark = (now, packets, counters.sip_messages)
+        drops = self.capture.kernel_drops if self.capture is not None else None
+        return SourceStatus(
+            label=self.label,
+            state=self._state,
+            problem=self._problem,
+            fix=self._fix,
+            packets=packets,
+            datagrams=counters.datagrams,
+            sip_messages=counters.sip_messages,
+            packets_per_s=self._rates[0],
+            sip_per_s=self._rates[1],
+            kernel_drops=drops,
+            malformed=sum(n for _, n in counters.malformed),
+            evicted=sum(n for _, n in counters.evicted),
+            progress=self._progress,
+            warnings=tuple(self._warnings),
+        )
+
+    def message_pcap(self, records: Sequence[MessageRecord], path: str) -> None:
+        """Write a call's messages as a pcap that Wireshark opens."""
+        write_pcap(
+            path,
+            [
+                Datagram(r.ts, r.src, r.sport, r.dst, r.dport, r.transport, r.msg.raw, r.frame)
+                for r in sorted(records, key=lambda r: r.index)
+            ],
+        )
