@@ -1,0 +1,266 @@
+"""Live capture: tcpdump writing pcap to a pipe, read incrementally.
+
+`LiveCapture` runs `tcpdump -i IFACE -U -w - -s 0 FILTER` as a child process
+(stdin from /dev/null, stderr to a pipe read by a thread: a child writing on the
+terminal would garble the screen). Frames are read with `select` and a short timeout,
+so `stop()` or the stop event ends the reading within `poll_interval`. `stop()`
+terminates only its own tcpdump, by PID, kills it if it does not exit in time, and
+joins the stderr thread.
+
+subprocess rather than `sh`: we need the raw stdout file descriptor for `select`
+and `os.read`, binary data, and exact control of the one process we started.
+
+Kernel drop counts: tcpdump reports them ("N packets dropped by kernel") only when it
+exits, so `counts` is filled after `stop()`; while running it stays empty.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import select
+import subprocess
+import threading
+from collections import deque
+from collections.abc import Iterable, Iterator
+
+from vostui.net.capture import CaptureError, CaptureReader, Frame
+from vostui.net.datagram import Datagram
+from vostui.net.decoder import Decoder
+
+INSTALL_FIX = "install tcpdump: dnf install tcpdump / apt install tcpdump"
+_COUNT_LINE = re.compile(
+    r"^(\d+) packets? (captured|received by filter|dropped by kernel|dropped by interface)"
+)
+
+
+class LiveCaptureError(Exception):
+    """tcpdump could not capture. `str()` says what happened, `.fix` what to do about it."""
+
+    def __init__(self, message: str, fix: str = "") -> None:
+        super().__init__(message)
+        self.fix = fix
+
+
+def build_bpf(sip_ports: Iterable[int], *, fragments: bool = True) -> str:
+    """A tcpdump filter for SIP on `sip_ports` over UDP and TCP, plus IP fragments.
+
+    Fragments must pass: only the first fragment of a big UDP datagram carries the
+    UDP header, so a port filter alone would drop the rest and the datagram with them.
+    The fragment terms let through every fragment on the link, which is cheap: VoIP
+    traffic rarely fragments except for large SIP messages.
+    """
+    ports = sorted({int(p) for p in sip_ports})
+    bad = [p for p in ports if not 0 < p < 65536]
+    if bad or not ports:
+        raise ValueError(f"SIP ports must be 1-65535, got {bad or 'none'}")
+    terms = [f"udp port {p}" for p in ports] + [f"tcp port {p}" for p in ports]
+    if fragments:
+        terms += ["(ip[6:2] & 0x1fff) != 0", "(ip6 and ip6[6] = 44)"]
+    return " or ".join(terms)
+
+
+def classify_failure(stderr: list[str], interface: str, returncode: int | None) -> LiveCaptureError:
+    """Turn tcpdump's complaint into an operator message with a fix."""
+    text = "\n".join(stderr)
+    low = text.lower()
+    last = next((line for line in reversed(stderr) if line.strip()), "")
+    if "permission" in low or "operation not permitted" in low:
+        return LiveCaptureError(
+            f"tcpdump may not capture on {interface}: {last}",
+            "run vostui as root (sudo), or let tcpdump capture: "
+            "setcap cap_net_raw,cap_net_admin=eip $(command -v tcpdump)",
+        )
+    if "no such device" in low or "doesn't exist" in low or "no such interface" in low:
+        return LiveCaptureError(
+            f"no such interface: {interface}",
+            "pick one from `ip -br link` (or use 'any' for all interfaces)",
+        )
+    if "syntax error" in low or "can't parse filter" in low or "illegal" in low:
+        return LiveCaptureError(f"tcpdump rejected the capture filter: {last}", "check the filter")
+    status = f"status {returncode}" if returncode is not None else "no status"
+    return LiveCaptureError(
+        f"tcpdump stopped ({status}): {last or 'no message'}",
+        "run the same tcpdump by hand to see why",
+    )
+
+
+class LiveCapture:
+    """One tcpdump process and the frames it captures. Use as a context manager."""
+
+    def __init__(
+        self,
+        interface: str = "any",
+        bpf: str = "",
+        *,
+        snaplen: int = 0,
+        tcpdump: str = "tcpdump",
+        buffer_kib: int | None = None,
+        immediate: bool = False,
+        stop_event: threading.Event | None = None,
+        poll_interval: float = 0.2,
+    ) -> None:
+        self.interface = interface
+        self.bpf = bpf
+        self.stop_event = stop_event if stop_event is not None else threading.Event()
+        self.poll_interval = poll_interval
+        self.reader = CaptureReader(f"tcpdump -i {interface}")
+        self.stderr: deque[str] = deque(maxlen=50)
+        self.counts: dict[str, int] = {}  # "captured", "dropped by kernel", ... (at exit)
+        self.started = threading.Event()  # tcpdump said "listening on"
+        self.error = ""  # why the capture failed, once it has
+        self.fix = ""  # what to do about it
+        self._cmd = [tcpdump, "-i", interface, "-U", "-w", "-", "-s", str(snaplen), "-n"]
+        if buffer_kib:
+            self._cmd += ["-B", str(buffer_kib)]
+        if immediate:
+            self._cmd.append("--immediate-mode")
+        if bpf:
+            self._cmd.append(bpf)
+        self._proc: subprocess.Popen[bytes] | None = None
+        self._stderr_thread: threading.Thread | None = None
+        self._reading = False
+        self._lock = threading.Lock()
+
+    @property
+    def command(self) -> list[str]:
+        return list(self._cmd)
+
+    @property
+    def pid(self) -> int | None:
+        return self._proc.pid if self._proc is not None else None
+
+    @property
+    def returncode(self) -> int | None:
+        return self._proc.poll() if self._proc is not None else None
+
+    @property
+    def kernel_drops(self) -> int | None:
+        """Packets the kernel dropped (known once tcpdump has exited)."""
+        return self.counts.get("dropped by kernel")
+
+    def start(self) -> None:
+        """Start tcpdump. Raises `LiveCaptureError` when it cannot be run."""
+        with self._lock:
+            if self._proc is not None:
+                return
+            env = dict(os.environ, LC_ALL="C")  # English messages, for classify_failure
+            try:
+                self._proc = subprocess.Popen(
+                    self._cmd,
+                    stdin=subprocess.DEVNULL,
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.PIPE,
+                    bufsize=0,
+                    env=env,
+                )
+            except FileNotFoundError as exc:
+                self.error, self.fix = f"tcpdump not found ({self._cmd[0]})", INSTALL_FIX
+                raise LiveCaptureError(self.error, self.fix) from exc
+            except PermissionError as exc:
+                self.error = f"tcpdump could not be run ({self._cmd[0]}): {exc.strerror}"
+                self.fix = "check that tcpdump is executable by this user, or run as root"
+                raise LiveCaptureError(self.error, self.fix) from exc
+            self._stderr_thread = threading.Thread(
+                target=self._read_stderr, name=f"tcpdump-stderr-{self._proc.pid}", daemon=True
+            )
+            self._stderr_thread.start()
+
+    def _read_stderr(self) -> None:
+        proc = self._proc
+        assert proc is not None and proc.stderr is not None
+        for raw in proc.stderr:
+            line = raw.decode("utf-8", "replace").rstrip()
+            self.stderr.append(line)
+            if "listening on" in line:
+                self.started.set()
+            m = _COUNT_LINE.match(line)
+            if m:
+                self.counts[m.group(2)] = int(m.group(1))
+
+    def frames(self, stop_event: threading.Event | None = None) -> Iterator[Frame]:
+        """Yield frames as tcpdump writes them, until stopped or tcpdump ends.
+
+        `stop_event`, if given, stops the reading too (as `self.stop_event` does).
+        Raises `LiveCaptureError` if tcpdump ends on its own with an error (no
+        permission, no such interface, bad filter), after setting `error` and `fix`.
+        Leaving the loop early stops tcpdump.
+        """
+        self.start()
+        proc = self._proc
+        assert proc is not None and proc.stdout is not None
+        fd = proc.stdout.fileno()
+        reader = self.reader
+        stop = self.stop_event
+        other = stop_event if stop_event is not None else stop
+        ended = False
+        self._reading = True
+        try:
+            while not stop.is_set() and not other.is_set():
+                ready, _, _ = select.select([fd], [], [], self.poll_interval)
+                if not ready:
+                    continue
+                chunk = os.read(fd, 1 << 16)
+                if not chunk:
+                    ended = True
+                    break
+                try:
+                    yield from reader.feed(chunk)
+                except CaptureError as exc:
+                    self.error = f"tcpdump wrote something that is not pcap: {exc}"
+                    self.fix = "check the tcpdump command (it must write pcap to stdout: -w -)"
+                    raise LiveCaptureError(self.error, self.fix) from exc
+        finally:
+            self._reading = False
+            if not ended:
+                self.stop()
+            proc.stdout.close()
+        # tcpdump ended by itself: wait for its last words, then say why
+        try:
+            proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            self.stop()
+        if self._stderr_thread is not None:
+            self._stderr_thread.join(timeout=2)
+        if not stop.is_set() and not other.is_set() and (proc.returncode or not reader.format):
+            failure = classify_failure(list(self.stderr), self.interface, proc.returncode)
+            self.error = str(failure)
+            self.fix = failure.fix
+            raise failure
+
+    def datagrams(self, decoder: Decoder) -> Iterator[Datagram]:
+        """Frames through `decoder`, as Datagrams."""
+        decode = decoder.decode
+        for frame in self.frames():
+            yield from decode(frame)
+
+    def stop(self, timeout: float = 2.0) -> None:
+        """Stop reading, end our tcpdump (SIGTERM, then SIGKILL after `timeout`), join."""
+        self.stop_event.set()
+        proc = self._proc
+        if proc is None:
+            return
+        if proc.poll() is None:
+            proc.terminate()  # by its PID: the one process we started
+            try:
+                proc.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(timeout=timeout)
+        if self._stderr_thread is not None:
+            self._stderr_thread.join(timeout=timeout)
+        if not self._reading and proc.stdout is not None and not proc.stdout.closed:
+            proc.stdout.close()
+        if (
+            proc.stderr is not None
+            and not proc.stderr.closed
+            and not (self._stderr_thread and self._stderr_thread.is_alive())
+        ):
+            proc.stderr.close()
+
+    def __enter__(self) -> LiveCapture:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
