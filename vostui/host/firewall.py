@@ -1,0 +1,165 @@
+"""The firewall collector: runs iptables-save (or nft) and returns a FirewallSnapshot."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+
+from vostui.host.access import CommandResult, HostAccess, explain_failure, is_root
+from vostui.host.iptables import (
+    DEFAULT_TABLES,
+    FirewallSnapshot,
+    SavedTable,
+    SaveParser,
+    build_tables,
+    parse_iptables_version,
+    rule_counters,
+)
+from vostui.host.nftables import is_iptables_table, parse_nft_json, parse_nft_tables
+from vostui.host.rates import RateTracker
+
+# How often (in polls) to look again for native nft tables next to iptables-nft ones
+# (firewalld on Rocky keeps its rules in `table inet firewalld`, invisible to iptables).
+NATIVE_RESCAN_POLLS = 30
+
+
+class FirewallCollector:
+    """Reads iptables (both families) or native nftables; one `poll()` per interval.
+
+    `command` is the iptables binary to use: "iptables" follows the host's alternative,
+    "iptables-legacy" or "iptables-nft" force a back end. The matching `-save` and
+    `ip6tables` commands are derived from it.
+    """
+
+    def __init__(
+        self,
+        access: HostAccess | None = None,
+        sip_ports: Iterable[int] = (5060,),
+        tables: Iterable[str] = DEFAULT_TABLES,
+        command: str = "iptables",
+        ipv6: bool = True,
+        native_nft: bool = True,
+    ) -> None:
+        self.access = access or HostAccess()
+        self.sip_ports = tuple(sip_ports)
+        self.tables = tuple(tables)
+        self.command = command
+        self.ipv6 = ipv6
+        self.native_nft = native_nft
+        self._parser = SaveParser()
+        self._packets: RateTracker = RateTracker()
+        self._bytes: RateTracker = RateTracker()
+        self._version: tuple[str, str] | None = None
+        self._polls = 0
+        self._native_tables: tuple[tuple[str, str], ...] = ()
+
+    def _save_for(self, family: str) -> str:
+        base = self.command if family == "ipv4" else self.command.replace("iptables", "ip6tables")
+        name, _, suffix = base.partition("-")
+        return f"{name}-{suffix}-save" if suffix else f"{name}-save"
+
+    def poll(self) -> FirewallSnapshot:
+        started = time.time()
+        self._polls += 1
+        if self.access.local and not is_root():
+            return FirewallSnapshot(
+                at=started,
+                problem="not root: reading iptables counters needs root (CAP_NET_ADMIN)",
+                fix="run vostui with sudo, or as root",
+            )
+        if self._version is None:
+            result = self.access.run([self.command, "-V"])
+            if result.missing:
+                return self._poll_native_only(started, result)
+            if not result.ok:
+                problem, fix = explain_failure(result, self.command)
+                return FirewallSnapshot(at=started, problem=problem, fix=fix)
+            self._version = parse_iptables_version(result.stdout + result.stderr)
+        version, backend = self._version
+        saved: list[SavedTable] = []
+        warnings: list[str] = []
+        families = ("ipv4", "ipv6") if self.ipv6 else ("ipv4",)
+        for family in families:
+            command = self._save_for(family)
+            result = self.access.run([command, "-c"])
+            if not result.ok:
+                problem, fix = explain_failure(result, command)
+                if family == "ipv4":
+                    self._version = None  # detect again next time: the host may have changed
+                    return FirewallSnapshot(
+                        at=started, backend=backend, version=version, problem=problem, fix=fix
+                    )
+                warnings.append(f"IPv6: {problem}")
+                continue
+            saved.extend(self._parser.parse(result.stdout, family, self.tables))
+        if backend == "nft" and self.native_nft:
+            saved.extend(self._native_tables_beside_iptables(warnings))
+        stamp = time.monotonic()
+        interval = self._rate_interval(stamp)
+        packets, nbytes = rule_counters(saved)
+        packet_rates = self._packets.update(packets, stamp)
+        byte_rates = self._bytes.update(nbytes, stamp)
+        return FirewallSnapshot(
+            at=started,
+            backend=backend,
+            version=version,
+            source="iptables-save",
+            tables=build_tables(saved, packet_rates, byte_rates, self.sip_ports),
+            warnings=tuple(warnings),
+            interval=interval,
+        )
+
+    def _rate_interval(self, stamp: float) -> float | None:
+        last = self._packets.last_update
+        return None if last is None else stamp - last
+
+    def _native_tables_beside_iptables(self, warnings: list[str]) -> list[SavedTable]:
+        if self._polls == 1 or self._polls % NATIVE_RESCAN_POLLS == 0:
+            listing = self.access.run(["nft", "-j", "list", "tables"])
+            if not listing.ok:
+                self._native_tables = ()
+                return []
+            self._native_tables = tuple(
+                (family, name)
+                for family, name in parse_nft_tables(listing.stdout)
+                if not is_iptables_table(family, name)
+            )
+        out: list[SavedTable] = []
+        for family, name in self._native_tables:
+            result = self.access.run(["nft", "-j", "list", "table", family, name])
+            if result.ok:
+                out.extend(parse_nft_json(result.stdout))
+            else:
+                warnings.append(f"nft table {family} {name}: {explain_failure(result, 'nft')[0]}")
+        return out
+
+    def _poll_native_only(self, started: float, missing: CommandResult) -> FirewallSnapshot:
+        result = self.access.run(["nft", "-j", "list", "ruleset"])
+        if result.missing:
+            return FirewallSnapshot(
+                at=started,
+                problem="neither iptables nor nft is installed: no firewall to show",
+                fix="install iptables (yum install iptables-services / apt-get install iptables)"
+                " or nftables if this host filters SIP traffic",
+            )
+        if not result.ok:
+            problem, fix = explain_failure(result, "nft")
+            return FirewallSnapshot(at=started, backend="nftables", problem=problem, fix=fix)
+        saved = list(parse_nft_json(result.stdout))
+        stamp = time.monotonic()
+        interval = self._rate_interval(stamp)
+        packets, nbytes = rule_counters(saved)
+        return FirewallSnapshot(
+            at=started,
+            backend="nftables",
+            version="",
+            source="nft",
+            tables=build_tables(
+                saved,
+                self._packets.update(packets, stamp),
+                self._bytes.update(nbytes, stamp),
+                self.sip_ports,
+            ),
+            warnings=(f"{self.command} is not installed: showing native nftables rules",),
+            interval=interval,
+        )
