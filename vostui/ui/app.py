@@ -1,0 +1,250 @@
+"""The console application: pulls snapshots on a timer and hands them to the screen on top.
+
+The UI never receives per-packet messages: every `config.refresh` seconds it asks the
+pipeline for its latest immutable snapshot, so the cost of the UI follows the screen,
+not the traffic. Every way out (q, Ctrl+C, SIGHUP, SIGTERM, a terminal that went away)
+stops the pipeline, which kills tcpdump.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sys
+import time
+from collections.abc import Iterable, Sequence
+from typing import ClassVar, Protocol
+
+from textual import on
+from textual.app import App, SystemCommand
+from textual.binding import Binding, BindingType
+from textual.screen import Screen
+from textual.theme import Theme
+
+from vostui.config import Config
+from vostui.engine.snapshot import EngineSnapshot, MessageRecord
+from vostui.ui.call_screen import CallScreen
+from vostui.ui.calls_pane import CallsPane
+from vostui.ui.commands import commands_for
+from vostui.ui.dashboard import DashboardScreen
+from vostui.ui.help_screen import HelpScreen, binding_rows
+from vostui.ui.problem_screen import ProblemScreen
+from vostui.ui.registration_screen import RegistrationScreen
+from vostui.ui.registrations_pane import RegistrationsPane
+from vostui.ui.status_bar import SourceStatusLike
+from vostui.ui.themes import DEFAULT_THEME, load_themes
+
+
+class PipelineLike(Protocol):
+    """What the console needs from vostui.pipeline.Pipeline."""
+
+    def start(self) -> None: ...
+
+    def stop(self) -> None: ...
+
+    def snapshot(self) -> EngineSnapshot: ...
+
+    def status(self) -> SourceStatusLike: ...
+
+    def now(self) -> float:
+        """The clock durations tick against: wall time live and in replays, else packet time."""
+        ...
+
+    def message_pcap(self, records: Sequence[MessageRecord], path: str) -> None: ...
+
+
+class VostuiApp(App[int]):
+    TITLE = "vostui"
+
+    CSS = """
+    Screen { background: $background; }
+    Footer { height: 1; }
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("q,f10", "quit", "Quit", id="app.quit"),
+        Binding("ctrl+c", "quit", "Quit", show=False, priority=True, id="app.interrupt"),
+        Binding("question_mark,f1", "help", "Keys", id="app.help"),
+        Binding("colon", "command_palette", "Commands", show=False, id="app.commands"),
+        Binding("z", "toggle_maximize", "Zoom", id="app.zoom"),
+    ]
+
+    def __init__(
+        self,
+        config: Config,
+        pipeline: PipelineLike,
+        *,
+        title: str = "vostui",
+        deterministic: bool = False,
+        start_pipeline: bool = True,
+        export_dir: str | None = None,
+    ) -> None:
+        """`deterministic` (tests): no wall clock, no process figures, no signal or tty watch."""
+        super().__init__()
+        self.config = config
+        self.pipeline = pipeline
+        self.title = title
+        self.deterministic = deterministic
+        self.start_pipeline = start_pipeline
+        self.export_dir = export_dir or os.getcwd()
+        self.vostui_themes: dict[str, Theme] = {}
+        self.snapshot_version = -1
+        self.last_refresh_ms = 0.0
+        self._stopped = False
+        self._problem_dismissed: tuple[str, str] | None = None
+        self._parent_pid = os.getppid()
+
+    # start-up
+
+    async def on_mount(self) -> None:
+        self._setup_themes()
+        await self.push_screen(DashboardScreen())
+        if self.start_pipeline:
+            try:
+                self.pipeline.start()
+            except Exception as exc:  # the contract says start() never raises; be sure
+                self.push_screen(ProblemScreen("capture", f"the capture did not start: {exc}", ""))
+        if not self.deterministic and not self.is_headless:
+            self._watch_signals()
+            self.set_interval(1.0, self._check_terminal)
+        self.pull()
+        self.set_interval(max(0.05, self.config.refresh), self.pull)
+
+    def _setup_themes(self) -> None:
+        themes, problems = load_themes()
+        for theme in themes.values():
+            self.register_theme(theme)
+        self.vostui_themes = themes
+        for problem in problems:
+            self.notify(
+                f"theme not loaded: {problem.reason}", severity="warning", markup=False, timeout=10
+            )
+        wanted = self.config.theme
+        if wanted in self.available_themes:
+            self.theme = wanted
+            return
+        fallback = DEFAULT_THEME if DEFAULT_THEME in self.available_themes else "textual-dark"
+        self.theme = fallback
+        self.notify(
+            f"theme {wanted!r} not found or invalid; using {fallback}",
+            severity="warning",
+            markup=False,
+            timeout=10,
+        )
+
+    def use_theme(self, name: str) -> None:
+        if name in self.available_themes:
+            self.theme = name
+
+    def _watch_signals(self) -> None:
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGHUP, signal.SIGTERM):
+            try:
+                loop.add_signal_handler(sig, self._hang_up)
+            except (NotImplementedError, RuntimeError, ValueError):
+                continue
+
+    def _check_terminal(self) -> None:
+        """An SSH session that drops may leave us without SIGHUP: look at the tty too."""
+        try:
+            os.tcgetpgrp(sys.__stdin__.fileno() if sys.__stdin__ else 0)
+        except (OSError, ValueError):
+            self._hang_up()
+            return
+        if os.getppid() != self._parent_pid:
+            self._hang_up()
+
+    def _hang_up(self) -> None:
+        self.stop_pipeline()
+        self.exit(129)
+
+    # the refresh loop
+
+    def pull(self) -> None:
+        """Fetch the latest snapshot and status; draw them on the screen on top."""
+        started = time.perf_counter()
+        snapshot = self.pipeline.snapshot()
+        status = self.pipeline.status()
+        now = snapshot.now if self.deterministic else self.pipeline.now()
+        self._check_problem(status)
+        screen = self.screen
+        if isinstance(screen, DashboardScreen | CallScreen | RegistrationScreen):
+            screen.show(snapshot, status, now)
+        self.snapshot_version = snapshot.version
+        self.last_refresh_ms = (time.perf_counter() - started) * 1000
+
+    def _check_problem(self, status: SourceStatusLike) -> None:
+        if status.state != "failed" or not status.problem:
+            return
+        key = (status.problem, status.fix)
+        screen = self.screen
+        if isinstance(screen, ProblemScreen):
+            screen.update_problem(status.label, status.problem, status.fix)
+            return
+        if self._problem_dismissed == key:
+            return
+        self._problem_dismissed = key  # once dismissed with d, only a new problem comes back
+        self.push_screen(ProblemScreen(status.label, status.problem, status.fix))
+
+    # navigation
+
+    @on(CallsPane.OpenCall)
+    def _open_call(self, event: CallsPane.OpenCall) -> None:
+        self.push_screen(CallScreen(event.key, self.pipeline.snapshot()))
+
+    @on(RegistrationsPane.OpenRegistration)
+    def _open_registration(self, event: RegistrationsPane.OpenRegistration) -> None:
+        self.push_screen(RegistrationScreen(event.key, self.pipeline.snapshot()))
+
+    def action_help(self) -> None:
+        screen = self.screen
+        if isinstance(screen, HelpScreen):
+            self.pop_screen()
+            return
+        self.push_screen(
+            HelpScreen(binding_rows(screen), type(screen).__name__.removesuffix("Screen"))
+        )
+
+    def action_toggle_maximize(self) -> None:
+        """z: the focused pane fills the screen; z or Esc again restores it."""
+        screen = self.screen
+        if screen.maximized is not None:
+            screen.minimize()
+        elif screen.focused is not None:
+            screen.maximize(screen.focused)
+
+    def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
+        yield from commands_for(self, screen)
+        for command in super().get_system_commands(screen):
+            if command.title in ("Theme", "Screenshot", "Maximize", "Minimize"):
+                yield command
+
+    # the way out
+
+    async def action_quit(self) -> None:
+        self.stop_pipeline()
+        self.exit(0)
+
+    def stop_pipeline(self) -> None:
+        """Stop the capture once (kills tcpdump); safe to call from every exit path."""
+        if self._stopped:
+            return
+        self._stopped = True
+        try:
+            self.pipeline.stop()
+        except Exception as exc:  # leaving must not fail because stopping did
+            self.log.error(f"pipeline.stop failed: {exc!r}")
+
+
+def run_console(config: Config, pipeline: PipelineLike, *, title: str) -> int:
+    """Run the console until the operator leaves; the pipeline is started and stopped here."""
+    app = VostuiApp(config, pipeline, title=title)
+    code: int | None = 1
+    try:
+        code = app.run()
+    except KeyboardInterrupt:
+        code = 130
+    finally:
+        app.stop_pipeline()
+    return code if isinstance(code, int) else 0

@@ -1,0 +1,243 @@
+"""Call screen: the ladder of one call beside the selected message."""
+
+from __future__ import annotations
+
+import re
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, ClassVar
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Container
+from textual.content import Content
+from textual.screen import Screen
+from textual.widgets import Footer, Static
+
+from vostui.engine.snapshot import CallView, EngineSnapshot, MessageRecord
+from vostui.ladder import Ladder, build_ladder, clock_ms, namer, render_text
+from vostui.text import clean_line
+from vostui.ui.format import BAD, GOOD, QUIET, clock, duration, seconds
+from vostui.ui.ladder_view import LadderView
+from vostui.ui.message_view import MessageView
+
+if TYPE_CHECKING:
+    from vostui.ui.app import VostuiApp
+
+
+def export_name(key: str, suffix: str, when: float | None = None) -> str:
+    """A file name from a Call-ID that the network chose: keep only safe characters."""
+    stem = re.sub(r"[^A-Za-z0-9._-]+", "_", key)[:40].strip("._") or "call"
+    stamp = time.strftime(
+        "%Y%m%d-%H%M%S", time.localtime(when if when is not None else time.time())
+    )
+    return f"vostui-{stem}-{stamp}.{suffix}"
+
+
+class CallScreen(Screen[None]):
+    """Enter on a call opens this; Esc goes back."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape,backspace", "app.pop_screen", "Back", id="call.back"),
+        Binding("t", "toggle_time", "Abs/Δ time", id="call.time"),
+        Binding("l", "toggle_leg", "Legs", id="call.legs"),
+        Binding("s,f2", "save_pcap", "Save pcap", id="call.save_pcap"),
+        Binding("w", "save_text", "Save text", id="call.save_text"),
+        Binding("tab", "switch_focus", "Ladder/message", show=False, id="call.switch"),
+    ]
+
+    # Textual annotates these oddly (ClassVar[...] | None): mypy rejects a ClassVar here
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (120, "-wide")]  # noqa: RUF012
+
+    DEFAULT_CSS = """
+    CallScreen #call-head { height: auto; max-height: 3; background: $panel; padding: 0 1; }
+    CallScreen #call-body { height: 1fr; layout: vertical; }
+    CallScreen.-wide #call-body { layout: horizontal; }
+    CallScreen #ladder { height: 3fr; width: 1fr; border: round $border-blurred; }
+    CallScreen #ladder:focus { border: round $border; }
+    CallScreen #message { height: 2fr; width: 1fr; border: round $border-blurred; }
+    CallScreen #message:focus-within { border: round $border; }
+    CallScreen.-wide #ladder { height: 1fr; width: 3fr; }
+    CallScreen.-wide #message { height: 1fr; width: 2fr; }
+    """
+
+    def __init__(self, key: str, snapshot: EngineSnapshot) -> None:
+        super().__init__()
+        self.key = key
+        self.call: CallView | None = snapshot.call(key)
+        self.softswitch = snapshot.softswitch
+        self.delta = False
+        self.only_leg: int | None = None
+        self.gone = False
+
+    @property
+    def vostui(self) -> VostuiApp:
+        from vostui.ui.app import VostuiApp
+
+        assert isinstance(self.app, VostuiApp)
+        return self.app
+
+    def compose(self) -> ComposeResult:
+        yield Static(Content(""), id="call-head")
+        with Container(id="call-body"):
+            yield LadderView(id="ladder")
+            yield MessageView(id="message")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#ladder", LadderView).border_title = "Ladder"
+        self.query_one("#message", MessageView).border_title = "Message"
+        self._redraw()
+        self.query_one(LadderView).focus()
+
+    # data
+
+    def show(self, snapshot: EngineSnapshot, status: object, now: float) -> None:
+        """Called on every refresh: rebuild only when this call's view changed."""
+        call = snapshot.call(self.key)
+        if call is None:
+            if not self.gone:
+                self.gone = True
+                self._head(now)
+            return
+        self.gone = False
+        self.softswitch = snapshot.softswitch
+        if call is not self.call:
+            self.call = call
+            self._redraw(now)
+        else:
+            self._head(now)
+
+    def _ladder(self) -> Ladder:
+        if self.call is None:
+            return Ladder((), ())
+        name_for = namer(self.vostui.config, self.softswitch)
+        return build_ladder(self.call.legs, name_for=name_for, only_leg=self.only_leg)
+
+    def _redraw(self, now: float | None = None) -> None:
+        view = self.query_one(LadderView)
+        selected = view.selected
+        keep = selected.record.index if selected is not None else None
+        view.set_ladder(self._ladder(), delta=self.delta, keep=keep)
+        self._head(now)
+
+    def _head(self, now: float | None = None) -> None:
+        call = self.call
+        head = self.query_one("#call-head", Static)
+        if call is None:
+            head.update(Content.assemble(("call not found: ", BAD), (clean_line(self.key, 80), "")))
+            return
+        now = call.start if now is None else now
+        code = f"{call.final_code} {clean_line(call.final_reason, 40)}" if call.final_code else "-"
+        legs = f"all {len(call.legs)}" if self.only_leg is None else self._leg_name(self.only_leg)
+        parts: list[tuple[str, str]] = [
+            (clean_line(call.caller, 48), "bold"),
+            (" → ", QUIET),
+            (clean_line(call.callee, 48), "bold"),
+            (f"  {clean_line(call.state, 16)}", BAD if call.problem else GOOD),
+            (f"  {code}", BAD if call.final_code >= 400 else ""),
+            (
+                f"  {clean_line(call.mapping_gateway, 32)}"
+                f" → {clean_line(call.routing_gateway, 32)}",
+                "",
+            ),
+            (f"\nstart {clock(call.start)}  dur {duration(call.duration(now))}", ""),
+            (f"  talk {duration(call.talk(now))}  PDD {seconds(call.pdd) or '-'}", ""),
+            (f"  legs: {legs}", QUIET),
+            ("  time: " + ("Δ" if self.delta else "abs"), QUIET),
+        ]
+        if self.gone:
+            parts.append(("  (no longer in the engine: evicted)", BAD))
+        head.update(Content.assemble(*parts))
+
+    def _leg_name(self, index: int) -> str:
+        if self.call is None or index >= len(self.call.legs):
+            return "?"
+        leg = self.call.legs[index]
+        return clean_line(f"leg {leg.role} {leg.call_id}", 60)
+
+    # events
+
+    @on(LadderView.Highlighted)
+    def _highlighted(self, event: LadderView.Highlighted) -> None:
+        view = self.query_one(LadderView)
+        arrow = view.selected
+        message = self.query_one(MessageView)
+        if arrow is None:
+            message.show(None)
+            return
+        legs = self.call.legs if self.call is not None else ()
+        shown_legs = legs if self.only_leg is None else legs[self.only_leg : self.only_leg + 1]
+        message.show(
+            arrow.record,
+            number=event.index + 1,
+            stamp=clock_ms(arrow.record.ts),
+            legs=shown_legs,
+        )
+
+    # actions
+
+    def action_toggle_time(self) -> None:
+        self.delta = not self.delta
+        self._redraw()
+
+    def action_toggle_leg(self) -> None:
+        if self.call is None:
+            return
+        count = len(self.call.legs)
+        if self.only_leg is None:
+            self.only_leg = 0
+        elif self.only_leg + 1 < count:
+            self.only_leg += 1
+        else:
+            self.only_leg = None
+        self._redraw()
+
+    def action_switch_focus(self) -> None:
+        if self.query_one(LadderView).has_focus:
+            self.query_one(MessageView).focus()
+        else:
+            self.query_one(LadderView).focus()
+
+    def _records(self) -> list[MessageRecord]:
+        return [arrow.record for arrow in self.query_one(LadderView).ladder.arrows]
+
+    def _target(self, suffix: str) -> Path:
+        start = self.call.start if self.call is not None else None
+        return Path(self.vostui.export_dir) / export_name(self.key, suffix, start)
+
+    def action_save_pcap(self) -> None:
+        records = self._records()
+        if not records:
+            self.notify("nothing to save", severity="warning", markup=False)
+            return
+        path = self._target("pcap")
+        try:
+            self.vostui.pipeline.message_pcap(records, str(path))
+        except Exception as exc:  # any failure is the operator's to read, not a crash
+            self.notify(
+                f"pcap not saved: {clean_line(str(exc), 200)}", severity="error", markup=False
+            )
+            return
+        self.notify(f"saved {len(records)} messages to {path}", markup=False)
+
+    def action_save_text(self) -> None:
+        ladder = self.query_one(LadderView).ladder
+        if not ladder.arrows or self.call is None:
+            self.notify("nothing to save", severity="warning", markup=False)
+            return
+        call = self.call
+        title = (
+            f"Call {call.key}  {call.caller} -> {call.callee}  {call.state} "
+            f"{call.final_code or ''} {call.final_reason}  "
+            f"{call.mapping_gateway} -> {call.routing_gateway}"
+        )
+        text = render_text(ladder, delta=self.delta, title=title, with_messages=True)
+        path = self._target("txt")
+        try:
+            path.write_text(text, encoding="utf-8")
+        except OSError as exc:
+            self.notify(f"ladder not saved: {exc.strerror}", severity="error", markup=False)
+            return
+        self.notify(f"saved ladder to {path}", markup=False)

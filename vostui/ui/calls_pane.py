@@ -1,0 +1,287 @@
+"""Calls pane: one row per call (legs paired), sortable, filterable with `/`."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import ClassVar
+
+from textual import on
+from textual.actions import SkipAction
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.message import Message
+from textual.widgets import Input
+
+from vostui.engine.snapshot import CallView, EngineSnapshot
+from vostui.text import clean_line
+from vostui.ui.format import clock, duration, seconds
+from vostui.ui.pane import Pane
+from vostui.ui.table import Cell, ColumnSpec, RowTable, Tone
+
+CALL_COLUMNS = (
+    ColumnSpec("start", "Start", 8, 8, priority=3),
+    ColumnSpec("duration", "Dur", 7, 5, align="right"),
+    ColumnSpec("caller", "Caller", 16, 8, flex=True),
+    ColumnSpec("callee", "Callee", 16, 8, flex=True),
+    ColumnSpec("mapping", "Mapping", 12, 6, priority=2, flex=True),
+    ColumnSpec("routing", "Routing", 12, 6, priority=1, flex=True),
+    ColumnSpec("state", "State", 9, 6),
+    ColumnSpec("pdd", "PDD", 5, 4, priority=4, align="right"),
+    ColumnSpec("code", "Code", 4, 4, align="right"),
+)
+SORT_ORDER = tuple(column.key for column in CALL_COLUMNS)
+
+
+def search_text(call: CallView) -> str:
+    """Everything `/` matches on: numbers, IPs, Call-IDs, gateways, state, code."""
+    parts = [
+        call.caller,
+        call.callee,
+        call.key,
+        call.state,
+        call.mapping_gateway,
+        call.routing_gateway,
+    ]
+    if call.final_code:
+        parts.append(str(call.final_code))
+    for leg in call.legs:
+        parts.extend((leg.call_id, leg.src, leg.dst, leg.gateway, leg.state))
+    return "\x00".join(parts).lower()
+
+
+def _code_class_match(call: CallView, token: str) -> bool:
+    return bool(call.final_code) and str(call.final_code)[0] == token[0]
+
+
+def sort_key(column: str, now: float):
+    """Key function for `sorted` over CallViews by a column."""
+    if column == "duration":
+        return lambda c: (c.ended if c.ended is not None else now) - c.start
+    if column == "caller":
+        return lambda c: c.caller
+    if column == "callee":
+        return lambda c: c.callee
+    if column == "mapping":
+        return lambda c: c.mapping_gateway
+    if column == "routing":
+        return lambda c: c.routing_gateway
+    if column == "state":
+        return lambda c: c.state
+    if column == "pdd":
+        return lambda c: c.pdd if c.pdd is not None else -1.0
+    if column == "code":
+        return lambda c: c.final_code
+    return lambda c: c.start
+
+
+class CallRows:
+    """The filtered, sorted calls of one snapshot; cells made only when drawn."""
+
+    def __init__(self, calls: Sequence[CallView], now: float) -> None:
+        self.calls = calls
+        self.now = now
+
+    def __len__(self) -> int:
+        return len(self.calls)
+
+    def key(self, index: int) -> str:
+        return self.calls[index].key
+
+    def cells(self, index: int) -> tuple[Sequence[Cell], Tone]:
+        call = self.calls[index]
+        code: Cell = ""
+        if call.final_code:
+            code = (str(call.final_code), "problem" if call.final_code >= 400 else "")
+        tone: Tone = ""
+        if call.problem:
+            tone = "problem"
+        elif call.active and call.answered is not None:
+            tone = "good"
+        cells: list[Cell] = [
+            clock(call.start),
+            duration(call.duration(self.now)),
+            clean_line(call.caller, 64),
+            clean_line(call.callee, 64),
+            clean_line(call.mapping_gateway, 40),
+            clean_line(call.routing_gateway, 40),
+            clean_line(call.state, 16),
+            seconds(call.pdd),
+            code,
+        ]
+        return cells, tone
+
+
+class CallFilter:
+    """Caches each call's search text by identity: the engine reuses unchanged views."""
+
+    def __init__(self) -> None:
+        self._texts: dict[int, tuple[CallView, str]] = {}
+
+    def apply(self, calls: Sequence[CallView], query: str, problems_only: bool) -> list[CallView]:
+        tokens = query.lower().split()
+        if not tokens and not problems_only:
+            return list(calls)
+        fresh: dict[int, tuple[CallView, str]] = {}
+        out: list[CallView] = []
+        old = self._texts
+        for call in calls:
+            if problems_only and not call.problem:
+                continue
+            if tokens:
+                entry = old.get(id(call))
+                if entry is None or entry[0] is not call:
+                    entry = (call, search_text(call))
+                fresh[id(call)] = entry
+                if not all(self._token(call, entry[1], t) for t in tokens):
+                    continue
+            out.append(call)
+        if tokens:
+            self._texts = fresh
+        return out
+
+    @staticmethod
+    def _token(call: CallView, text: str, token: str) -> bool:
+        if len(token) == 3 and token[0] in "123456" and token[1:] == "xx":
+            return _code_class_match(call, token)
+        return token in text
+
+
+class CallsPane(Pane):
+    """The calls of the latest snapshot. Enter posts `OpenCall`."""
+
+    NUMBER = 1
+    TITLE = "Calls"
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("slash,f3", "filter", "Filter", id="calls.filter"),
+        Binding("o", "sort_next", "Sort", id="calls.sort"),
+        Binding("r", "sort_reverse", "Reverse", show=False, id="calls.reverse"),
+        Binding("p", "problems", "Problems", id="calls.problems"),
+        Binding("escape", "clear_filter", "Clear filter", show=False, id="calls.clear"),
+    ]
+
+    DEFAULT_CSS = """
+    CallsPane > Input {
+        display: none;
+        height: 1;
+        border: none;
+        padding: 0 1;
+        background: $boost;
+    }
+    CallsPane.-filtering > Input { display: block; }
+    """
+
+    class OpenCall(Message):
+        def __init__(self, key: str) -> None:
+            super().__init__()
+            self.key = key
+
+    def __init__(self, *, id: str | None = "calls") -> None:
+        super().__init__(id=id)
+        self.query_text = ""
+        self.problems_only = False
+        self._filter = CallFilter()
+        self._snapshot: EngineSnapshot | None = None
+        self._shown_version = -1
+        self._now = 0.0
+
+    def compose(self) -> ComposeResult:
+        table = RowTable(CALL_COLUMNS, empty_text="no calls yet", id="calls-table")
+        table.sort_column = "start"
+        table.sort_reverse = True
+        yield table
+        yield Input(placeholder="filter: number, IP, Call-ID, state, code (4xx)", id="calls-filter")
+
+    @property
+    def table(self) -> RowTable:
+        return self.query_one("#calls-table", RowTable)
+
+    def show(self, snapshot: EngineSnapshot, now: float) -> None:
+        """Rebuild the rows when the snapshot changed; otherwise only tick durations."""
+        self._snapshot = snapshot
+        self._now = now
+        if snapshot.version != self._shown_version:
+            self._rebuild()
+        else:
+            rows = self.table.source
+            if isinstance(rows, CallRows):
+                rows.now = now
+            self.table.refresh()
+
+    def _rebuild(self) -> None:
+        snapshot = self._snapshot
+        if snapshot is None:
+            return
+        self._shown_version = snapshot.version
+        table = self.table
+        calls = self._filter.apply(snapshot.calls, self.query_text, self.problems_only)
+        calls.sort(key=sort_key(table.sort_column, self._now), reverse=table.sort_reverse)
+        table.set_source(CallRows(calls, self._now))
+        active = sum(1 for c in snapshot.calls if c.ended is None)
+        note = f"{active} active, {len(snapshot.calls)} total"
+        if self.query_text or self.problems_only:
+            shown = "problems" if self.problems_only else ""
+            if self.query_text:
+                shown = f"{shown} /{self.query_text}".strip()
+            note = f"{len(calls)} shown ({shown}) · {note}"
+        self.set_note(note)
+
+    def refilter(self) -> None:
+        self._shown_version = -1
+        self._rebuild()
+
+    # actions
+
+    def action_filter(self) -> None:
+        self.add_class("-filtering")
+        self.query_one(Input).focus()
+
+    def action_clear_filter(self) -> None:
+        if not self.query_text and not self.has_class("-filtering"):
+            raise SkipAction()  # let Escape reach the screen (restore a maximised pane)
+        self.query_one(Input).value = ""
+        self.query_text = ""
+        self.remove_class("-filtering")
+        self.table.focus()
+        self.refilter()
+
+    def action_sort_next(self) -> None:
+        table = self.table
+        position = SORT_ORDER.index(table.sort_column) if table.sort_column in SORT_ORDER else -1
+        table.sort_column = SORT_ORDER[(position + 1) % len(SORT_ORDER)]
+        self.refilter()
+
+    def action_sort_reverse(self) -> None:
+        self.table.sort_reverse = not self.table.sort_reverse
+        self.refilter()
+
+    def action_problems(self) -> None:
+        self.problems_only = not self.problems_only
+        self.refilter()
+
+    # events
+
+    @on(Input.Changed, "#calls-filter")
+    def _typed(self, event: Input.Changed) -> None:
+        self.query_text = event.value.strip()
+        self.refilter()
+
+    @on(Input.Submitted, "#calls-filter")
+    def _submitted(self) -> None:
+        if not self.query_text:
+            self.remove_class("-filtering")
+        self.table.focus()
+
+    @on(RowTable.SortRequested)
+    def _sort_clicked(self, event: RowTable.SortRequested) -> None:
+        table = self.table
+        if table.sort_column == event.column:
+            table.sort_reverse = not table.sort_reverse
+        else:
+            table.sort_column = event.column
+        self.refilter()
+
+    @on(RowTable.Selected, "#calls-table")
+    def _selected(self, event: RowTable.Selected) -> None:
+        event.stop()
+        self.post_message(self.OpenCall(event.key))

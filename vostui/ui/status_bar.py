@@ -1,0 +1,93 @@
+"""Status bar: where packets come from and how healthy the capture and vostui are."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+import psutil
+from textual.content import Content
+from textual.widgets import Static
+
+from vostui.text import clean_line
+from vostui.ui.format import BAD, QUIET, WARN, count, rate
+
+
+class SourceStatusLike(Protocol):
+    """The fields of vostui.pipeline.SourceStatus that the UI reads."""
+
+    # properties: the real SourceStatus is a frozen dataclass (read-only fields)
+    @property
+    def label(self) -> str: ...
+    @property
+    def state(self) -> str: ...
+    @property
+    def problem(self) -> str: ...
+    @property
+    def fix(self) -> str: ...
+    @property
+    def packets(self) -> int: ...
+    @property
+    def sip_messages(self) -> int: ...
+    @property
+    def packets_per_s(self) -> float: ...
+    @property
+    def sip_per_s(self) -> float: ...
+    @property
+    def kernel_drops(self) -> int | None: ...
+    @property
+    def malformed(self) -> int: ...
+    @property
+    def evicted(self) -> int: ...
+    @property
+    def progress(self) -> float | None: ...
+
+
+class StatusBar(Static):
+    DEFAULT_CSS = """
+    StatusBar {
+        height: 1;
+        background: $panel;
+        color: $foreground;
+        padding: 0 1;
+    }
+    """
+
+    def __init__(self, *, id: str | None = "status", process: bool = True) -> None:
+        super().__init__(Content("starting"), id=id)
+        self._process = psutil.Process() if process else None
+        if self._process is not None:
+            self._process.cpu_percent(None)  # the first call starts the measurement
+
+    def show(self, status: SourceStatusLike) -> None:
+        wide = self.size.width >= 110
+        state = status.state
+        if status.progress is not None and state == "running":
+            state = f"{status.progress * 100:.0f}%"
+        drops = status.kernel_drops
+        sep = ("  │ " if wide else " │ ", QUIET)
+        own = "vostui -"
+        if self._process is not None:
+            cpu = self._process.cpu_percent(None)
+            rss = self._process.memory_info().rss / (1024 * 1024)
+            own = (
+                f"vostui {cpu:.0f}% {rss:.0f}M"
+                if not wide
+                else f"vostui cpu {cpu:.0f}% mem {rss:.0f}M"
+            )
+        self.update(
+            Content.assemble(
+                (clean_line(status.label, 60 if wide else 24), "bold"),
+                (f" {clean_line(state, 20)}", BAD if status.state == "failed" else ""),
+                sep,
+                (f"{rate(status.packets_per_s)} pkt/s {rate(status.sip_per_s)} SIP/s", ""),
+                sep,
+                ("drops " if wide else "drop ", ""),
+                (count(drops), BAD if drops else ""),
+                ("  malformed " if wide else " malf ", ""),
+                (count(status.malformed), WARN if status.malformed else ""),
+                ("  evicted " if wide else " evict ", ""),
+                (count(status.evicted), WARN if status.evicted else ""),
+                sep,
+                (own, ""),
+            )
+        )
