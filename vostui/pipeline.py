@@ -20,7 +20,7 @@ from vostui.engine.core import Engine
 from vostui.engine.snapshot import EngineSnapshot, MessageRecord
 from vostui.net.capture import CaptureError, CaptureReader, Frame, open_frames
 from vostui.net.datagram import Datagram
-from vostui.net.decode import Decoder
+from vostui.net.decoder import Decoder
 from vostui.net.live import LiveCapture, LiveCaptureError, build_bpf
 from vostui.net.writer import write_pcap
 from vostui.sip.message import SipParseError
@@ -264,16 +264,10 @@ class Pipeline:
         self.capture = LiveCapture(self.interface, bpf)
         self.capture.start()
         self._state = "running"
-        pending: list[Datagram] = []
-        last_flush = time.monotonic()
         for frame in self.capture.frames(self.stop_event):
-            pending.extend(self.decoder.decode(frame))
-            now = time.monotonic()
-            if len(pending) >= BATCH or now - last_flush > 0.1:
-                self._feed(pending, 0)
-                pending = []
-                last_flush = now
-        self._feed(pending, 0)
+            datagrams = self.decoder.decode(frame)
+            if datagrams:
+                self._feed(datagrams, 0)
         if self.capture.error and not self.stop_event.is_set():
             self._fail(self.capture.error, self.capture.fix)
         elif not self.stop_event.is_set():

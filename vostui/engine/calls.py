@@ -18,6 +18,10 @@ A-leg, so legs are paired by this rule:
    Among several candidates: first those whose earlier B-legs have all ended (a
    failover retry follows a failed attempt), then those whose caller digits also
    agree, then the most recent A-leg.
+   Numbers with fewer than 3 digits (extensions named "alice") must be equal.
+   Where no number agrees (a dial plan that rewrites the number entirely), a B-leg
+   still pairs by timing alone when exactly one A-leg without any B-leg started in
+   the `TIMING_ONLY` (2) seconds before it.
 4. A B-leg with no A-leg candidate becomes a call of its own.
 """
 
@@ -36,10 +40,15 @@ def digits(number: str) -> str:
     return "".join(ch for ch in number if ch.isdigit())
 
 
+MIN_DIGITS = 3
+TIMING_ONLY = 2.0
+
+
 def suffix_match(a: str, b: str, count: int) -> bool:
+    """The last `count` digits agree; numbers of fewer than 3 digits must be equal."""
     da, db = digits(a), digits(b)
-    if not da or not db:
-        return a == b
+    if len(da) < MIN_DIGITS or len(db) < MIN_DIGITS:
+        return a.lower() == b.lower()
     n = min(count, len(da), len(db))
     return da[-n:] == db[-n:]
 
@@ -120,15 +129,20 @@ def choose_a_leg(
             if call.a.call_id == correlation:
                 return call
     best: tuple[tuple[int, int, float], Call] | None = None
+    lonely: list[Call] = []
     for call in candidates:
         a = call.a
         if a.state in ENDED or b.start - a.start > window or b.start < a.start:
             continue
         if not suffix_match(a.callee, b.callee, count):
+            if not call.b_legs and b.start - a.start <= TIMING_ONLY:
+                lonely.append(call)
             continue
         free = all(leg.state in ENDED for leg in call.b_legs)
         same_caller = suffix_match(a.caller, b.caller, count)
         rank = (int(free), int(same_caller), a.start)
         if best is None or rank > best[0]:
             best = (rank, call)
-    return best[1] if best else None
+    if best is not None:
+        return best[1]
+    return lonely[0] if len(lonely) == 1 else None

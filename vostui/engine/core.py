@@ -99,12 +99,12 @@ class Engine:
             self.first = ts
         if ts > self.now:
             self.now = ts
+        if self.now - self.last_expiry >= 1.0:
+            self.expire(self.now)  # timers that ran out before this packet arrived
         record = self._route(dg, msg)
         if record is not None and record.retransmission:
             self.counts["retransmissions"] += 1
         self._observe_source(dg, msg)
-        if self.now - self.last_expiry >= 1.0:
-            self.expire(self.now)
         return record
 
     def add_malformed(self, counts: dict[str, int]) -> None:
@@ -135,21 +135,26 @@ class Engine:
 
     def _dialog_message(self, dialog: Dialog, dg: Datagram, msg: SipMessage) -> MessageRecord:
         before_state, before_answer = dialog.state, dialog.answered
-        before_dropped = dialog.dropped
+        before_dropped, before_code = dialog.dropped, dialog.final_code
         record = dialog.add(self.index, dg, msg)
         self.counts["dialog_messages_dropped"] += dialog.dropped - before_dropped
-        self._transition(dialog, before_state, before_answer)
+        self._transition(dialog, before_state, before_answer, before_code)
         self.dirty_calls.add(dialog.call_key)
         if dialog.state in ENDED and dialog.ended is not None and not dialog.ack_missing:
             if dialog.answered is None or dialog.confirmed is not None:
                 self.live.discard(dialog.call_id)
         return record
 
-    def _transition(self, dialog: Dialog, state: str, answered: float | None) -> None:
+    def _transition(
+        self, dialog: Dialog, state: str, answered: float | None, code: int = 0
+    ) -> None:
         if answered is None and dialog.answered is not None:
             self.gateways.answered(dialog)
         if state not in ENDED and dialog.state in ENDED:
             self.gateways.ended(dialog)
+        elif state in ENDED and dialog.state not in ENDED:
+            self.gateways.reopened(dialog, code)
+            self.live.add(dialog.call_id)
 
     # -- calls and legs ------------------------------------------------------------
 
@@ -376,7 +381,7 @@ class Engine:
             version=self.version,
             now=now,
             first=self.first,
-            calls=tuple(self.call_views.values()),
+            calls=tuple(self.call_views[key] for key in self.calls if key in self.call_views),
             registrations=tuple(self.reg_views.values()),
             gateways=self.gateways.views(now),
             sources=sources,

@@ -93,6 +93,7 @@ class Dialog:
     reason_header: str = ""
     hangup_by: str = ""
     cancel_seen: bool = False
+    challenged: int = 0  # 401/407 answered to a first INVITE sent without credentials
     media_offer: MediaEndpoint | None = None
     media_answer: MediaEndpoint | None = None
     session_expires: int | None = None
@@ -182,6 +183,8 @@ class Dialog:
         method = msg.method
         sender = dg.src
         if method == "INVITE":
+            if not msg.to.tag and self.state == "rejected" and self.final_code in (401, 407):
+                self._reopen()  # the same INVITE again, now with credentials
             if msg.session_expires is not None:
                 self.session_expires = msg.session_expires
             endpoint = _endpoint(msg, sender)
@@ -207,6 +210,14 @@ class Dialog:
                     self.reason_header = msg.reason_header
                 self.state = "completed"
                 self.ended = dg.ts
+
+    def _reopen(self) -> None:
+        self.state = "setup"
+        self.challenged = self.final_code
+        self.final_code = 0
+        self.final_reason = ""
+        self.ended = None
+        self.hangup_by = ""
 
     def _response(self, dg: Datagram, msg: SipMessage) -> None:
         if msg.cseq_method != "INVITE":

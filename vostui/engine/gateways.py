@@ -105,5 +105,15 @@ class GatewayBook:
             stats.pdd_total += leg.ringing - leg.start
             stats.pdd_count += 1
 
+    def reopened(self, leg: Dialog, code: int) -> None:
+        """A leg that was challenged (401/407) and sent its INVITE again with credentials."""
+        stats = self._stats(leg)
+        stats.active += 1
+        stats.finished = max(0, stats.finished - 1)
+        if stats.codes[code] > 0:
+            stats.codes[code] -= 1
+            if not stats.codes[code]:
+                del stats.codes[code]
+
     def views(self, now: float) -> tuple[GatewayView, ...]:
-        return tuple(stats.view(now) for stats in self.stats.values())
+        return tuple(stats.view(now) for stats in self.stats.values() if stats.attempts)
