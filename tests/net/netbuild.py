@@ -40,8 +40,14 @@ def sip_message(tag: str = "1", body: bytes = b"", compact: bool = False) -> byt
     return (
         b"MESSAGE sip:100@192.0.2.2 SIP/2.0\r\n"
         b"Via: SIP/2.0/TCP 192.0.2.1:5060;branch=z9hG4bK-" + tag.encode() + b"\r\n"
-        b"Call-ID: " + tag.encode() + b"@x\r\nCSeq: 1 MESSAGE\r\n"
-        + name + b": " + str(len(body)).encode() + b"\r\n\r\n" + body
+        b"Call-ID: "
+        + tag.encode()
+        + b"@x\r\nCSeq: 1 MESSAGE\r\n"
+        + name
+        + b": "
+        + str(len(body)).encode()
+        + b"\r\n\r\n"
+        + body
     )
 
 
@@ -171,7 +177,8 @@ def pcapng_idb(order: str, linktype: int, tsresol: int | None = None, offset: in
 
 
 def pcapng_epb(order: str, iface: int, units: int, data: bytes) -> bytes:
-    body = struct.pack(order + "IIIII", iface, units >> 32, units & 0xFFFFFFFF, len(data), len(data))
+    high, low = units >> 32, units & 0xFFFFFFFF
+    body = struct.pack(order + "IIIII", iface, high, low, len(data), len(data))
     return _block(order, 6, body + data)
 
 

@@ -76,7 +76,16 @@ def classify_failure(stderr: list[str], interface: str, returncode: int | None) 
             f"no such interface: {interface}",
             "pick one from `ip -br link` (or use 'any' for all interfaces)",
         )
-    if "syntax error" in low or "can't parse filter" in low or "illegal" in low:
+    if any(
+        word in low
+        for word in (
+            "syntax error",
+            "can't parse filter",
+            "illegal",
+            "unknown port",
+            "unknown host",
+        )
+    ):
         return LiveCaptureError(f"tcpdump rejected the capture filter: {last}", "check the filter")
     status = f"status {returncode}" if returncode is not None else "no status"
     return LiveCaptureError(

@@ -6,12 +6,12 @@ and the stream is cut into messages: a header block that ends at CRLFCRLF, then 
 many body bytes as its Content-Length (or compact `l`) says, 0 when absent. CRLF
 keepalives between messages are skipped.
 
-A message must start with a line holding the start marker (`SIP/2.0` by default,
-found in both request and status lines). A stream joined midway, or after a hole
-the capture lost, is resynchronised on the next such line: what came before is
-counted, not guessed at. Memory is bounded per direction (`max_buffer`) and overall
-(`max_total`); streams idle for `idle` seconds of packet time or beyond `max_streams`
-are evicted, least recently active first.
+A message must start with a start line: a status line that begins with the protocol
+marker (`SIP/2.0 200 OK`) or a request line that ends with it (`INVITE uri SIP/2.0`).
+A stream joined midway, or after a hole the capture lost, is resynchronised on the
+next such line: what came before is counted, not guessed at. Memory is bounded per
+direction (`max_buffer`) and overall (`max_total`); streams idle for `idle` seconds of
+packet time or beyond `max_streams` are evicted, least recently active first.
 """
 
 from __future__ import annotations
@@ -33,6 +33,8 @@ _MASK = 0xFFFFFFFF
 _CONTENT_LENGTH = re.compile(rb"\r\n(?:content-length|l)[ \t]*:[ \t]*(\d{1,10})", re.IGNORECASE)
 _CRLF = b"\r\n"
 _END = b"\r\n\r\n"
+
+_MAX_URI = 4096  # longest Request-URI looked back over
 
 # a segment this far ahead of what we expect is not "out of order": the stream moved on
 # (we joined midway, or lost a lot) and we restart from it
@@ -97,6 +99,8 @@ class TcpReassembler:
         self.max_out_of_order = max_out_of_order
         self.gap_timeout = gap_timeout
         self.marker = start_marker
+        self._status_prefix = start_marker + b" "
+        self._request_suffix = b" " + start_marker
         self._streams: OrderedDict[tuple[str, int, str, int], _Direction] = OrderedDict()
         self.buffered = 0  # bytes held across all streams
         self.messages = 0
@@ -256,21 +260,18 @@ class TcpReassembler:
     def _frame(
         self, out: list[Datagram], d: _Direction, ts: float, frame: int, data: bytes
     ) -> None:
-        marker = self.marker
         pos = 0
         n = len(data)
         scan = d.scan_from
         src, sport, dst, dport = d.key
         while pos < n:
             if not d.synced:
-                i = data.find(marker, pos)
-                if i < 0:
-                    keep = max(pos, n - len(marker) + 1)
+                start = self._find_start(data, pos)
+                if start < 0:  # none yet: keep only what may begin one
+                    keep = -start - 1
                     self._count_skipped(keep - pos)
                     pos = keep
                     break
-                line = data.rfind(b"\n", pos, i) + 1
-                start = max(line, pos)
                 self._count_skipped(start - pos)
                 pos = start
                 d.synced = True
@@ -283,7 +284,13 @@ class TcpReassembler:
             scan = max(scan, pos)
             head_end = data.find(_END, scan)
             first_line_end = data.find(_CRLF, pos, head_end + 2 if head_end >= 0 else n)
-            if first_line_end >= 0 and data.find(marker, pos, first_line_end) < 0:
+            if not 65 <= data[pos] <= 90 or (
+                first_line_end >= 0
+                and not (
+                    data.startswith(self._status_prefix, pos)
+                    or data.endswith(self._request_suffix, pos, first_line_end)
+                )
+            ):
                 # not a start line: we are not at a message boundary after all (or this
                 # stream never carried our protocol, which is no fault of the packet)
                 if d.messages:
@@ -291,7 +298,7 @@ class TcpReassembler:
                 else:
                     self._count("tcp_not_sip")
                 d.synced = False
-                pos = first_line_end + 2
+                pos = first_line_end + 2 if first_line_end >= 0 else pos + 1
                 scan = pos
                 continue
             if head_end < 0:
@@ -321,6 +328,36 @@ class TcpReassembler:
             scan = pos
         d.pending = data[pos:] if pos < n else b""
         d.scan_from = scan - pos if scan > pos else 0
+
+    def _find_start(self, data: bytes, pos: int) -> int:
+        """Where the next start line begins; or -(k + 1) when one may begin at k later."""
+        marker = self.marker
+        m = len(marker)
+        i = data.find(marker, pos)
+        while i >= 0:
+            after = data[i + m : i + m + 2]
+            if len(after) < 2:
+                return -self._line_start(data, pos, i) - 1  # cannot tell yet
+            if after[:1] == b" ":  # a status line starts with the marker
+                return i
+            if after == _CRLF and i > pos and data[i - 1] == 32:
+                # a request line: METHOD SP Request-URI SP marker
+                line = max(pos, data.rfind(b"\n", pos, i) + 1)
+                space = data.rfind(b" ", max(line, i - _MAX_URI), i - 1)
+                if space > line:
+                    start = space
+                    # the method: capital letters (garbage before it on the line is not)
+                    while start > line and space - start < 32 and 65 <= data[start - 1] <= 90:
+                        start -= 1
+                    if start < space:
+                        return start
+            i = data.find(marker, i + 1)
+        return -self._line_start(data, pos, len(data)) - 1
+
+    @staticmethod
+    def _line_start(data: bytes, pos: int, i: int) -> int:
+        """Start of the (bounded) line holding `i`: what to keep while waiting for more."""
+        return max(pos, data.rfind(b"\n", pos, i) + 1, i - _MAX_URI - 64)
 
     def _count_skipped(self, n: int) -> None:
         if n > 0:
