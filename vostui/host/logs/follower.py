@@ -310,14 +310,15 @@ class LogFollower:
             # new and are read whole.
             self._sources[path] = self._file(path, kind="glob", start_at_end=self._first_scan)
         for path, source in list(self._sources.items()):
+            # A file matched by a glob, gone for a while (a dated log cleaned up): drop it.
             if (
-                source.kind == "glob"
+                isinstance(source, FileTail)
+                and source.kind == "glob"
                 and path not in matched
-                and source.idle
-                and isinstance(source, FileTail)
                 and source.missing_since is not None
                 and now - source.missing_since >= self.forget_after
             ):
+                source.close()
                 del self._sources[path]
         self._empty_globs = tuple(empty)
         self._first_scan = False

@@ -59,10 +59,6 @@ class JournalTail:
     def pid(self) -> int | None:
         return self._proc.pid if self._proc else None
 
-    @property
-    def idle(self) -> bool:
-        return False
-
     def identities(self) -> set[tuple[int, int]]:
         return set()
 

@@ -12,6 +12,8 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from vostui.host.logs.identifiers import is_firewall_line
+
 ERROR = "error"
 WARNING = "warning"
 INFO = "info"
@@ -42,22 +44,17 @@ _WORDS = {
 
 # Only the head of a line carries its level; looking further finds words in messages.
 _HEAD = 200
-
+# Cheap substring checks first: most lines hold none of these and skip the rest.
+_GATES = ("err", "warn", "info", "debug", "trace", "crit", "fatal", "emerg", "alert", "panic")
+_GATES += ("severe", "notice", "verbose")
+_WORD = re.compile(r"[A-Za-z]+")
+_KEY_BEFORE = re.compile(r"(?:level|lvl|severity)\s*[=:]\s*[\"']?$", re.IGNORECASE)
 _PRI = re.compile(r"<(\d{1,3})>")
-_LEVEL = re.compile(
-    r"\b(?:level|lvl|loglevel|severity)\s*[=:]\s*[\"']?(?P<kv>[A-Za-z]+)"
-    r"|[\[<(|](?P<br>[A-Za-z]{3,13})[\]>)|]"
-    r"|(?<![\w./-])(?P<up>EMERG|ALERT|CRIT|CRITICAL|FATAL|PANIC|SEVERE|ERROR|ERR|WARN|WARNING"
-    r"|NOTICE|INFO|DEBUG|TRACE)(?![\w./-])"
-    r"|(?<![\w./-])(?P<co>(?i:emerg|alert|crit|critical|fatal|panic|error|err|warn|warning"
-    r"|notice|info|debug|trace))\s?:(?!/)"
-)
+_NOT_BEFORE = "./-_"
 # Lines with no level word that an operator still wants to see highlighted.
-_WARNING_PHRASES = re.compile(
-    r"Failed password|authentication failure|Invalid user|Connection closed by authenticating"
-    r"|BREAK-IN ATTEMPT|refused connect"
-)
-_ERROR_PHRASES = re.compile(r"segfault|Out of memory|oom-kill|Call Trace")
+_WARNING_PHRASES = ("Failed password", "authentication failure", "Invalid user")
+_WARNING_PHRASES += ("BREAK-IN ATTEMPT", "refused connect")
+_ERROR_PHRASES = ("segfault", "Out of memory", "oom-kill", "Call Trace")
 
 
 def _from_priority(text: str) -> str | None:
@@ -75,26 +72,47 @@ def _from_priority(text: str) -> str | None:
     return INFO
 
 
-def _is_firewall_log(text: str) -> bool:
-    # iptables LOG rules write "PREFIX IN=eth0 OUT= ... SRC=a.b.c.d ...".
-    return " SRC=" in text and "IN=" in text and " DST=" in text
+def _level_word(text: str, head: str) -> str | None:
+    """The first level word standing as a level: [ERROR], <warn>, ERROR, error:, level=info."""
+    best: tuple[int, str] | None = None
+    for gate in _GATES:
+        index = head.find(gate)
+        while index >= 0 and (best is None or index < best[0]):
+            before = text[index - 1] if index else " "
+            if not (before.isalnum() or before in _NOT_BEFORE):
+                match = _WORD.match(text, index)
+                word = match.group() if match else ""
+                level = _WORDS.get(word.lower())
+                end = index + len(word)
+                after = text[end : end + 1]
+                if level is not None and (
+                    (before in "[<(|" and after in ("]", ">", ")", "|"))
+                    or (word.isupper() and not after.isalnum() and after not in _NOT_BEFORE)
+                    or after == ":"
+                    or (after == " " and text[end + 1 : end + 2] == ":")
+                    or _KEY_BEFORE.search(text, max(0, index - 14), index) is not None
+                ):
+                    best = (index, level)
+                    break
+            index = head.find(gate, index + 1)
+    return best[1] if best else None
 
 
 def detect_level(text: str) -> str:
     """The level of one cleaned line by the built-in rules (no per-file patterns)."""
-    level = _from_priority(text)
+    if text.startswith("<"):
+        level = _from_priority(text)
+        if level is not None:
+            return level
+    if is_firewall_line(text):
+        return WARNING
+    level = _level_word(text, text[:_HEAD].lower())
     if level is not None:
         return level
-    if _is_firewall_log(text):
-        return WARNING
-    for match in _LEVEL.finditer(text, 0, _HEAD):
-        word = match.group(match.lastgroup or 0)
-        found = _WORDS.get(word.lower())
-        if found is not None:
-            return found
-    if _ERROR_PHRASES.search(text, 0, _HEAD * 2):
+    head = text[: _HEAD * 2]
+    if any(phrase in head for phrase in _ERROR_PHRASES):
         return ERROR
-    if _WARNING_PHRASES.search(text, 0, _HEAD * 2):
+    if any(phrase in head for phrase in _WARNING_PHRASES):
         return WARNING
     return INFO
 

@@ -203,6 +203,8 @@ def _tail_offset(fd: int, size: int, lines: int) -> int:
     """Offset where the last `lines` lines of the file start."""
     if lines <= 0 or size == 0:
         return size
+    if os.pread(fd, 1, size - 1) != b"\n":
+        lines += 1  # the incomplete last line waits for its end; it is not one of them
     found = 0
     pos = size
     last_start = size
@@ -275,11 +277,6 @@ class FileTail:
         """(device, inode) of every file this tail holds open."""
         handles = [*self._draining, *([self._current] if self._current else [])]
         return {h.identity for h in handles}
-
-    @property
-    def idle(self) -> bool:
-        """Nothing open: a vanished file matched by a glob can be forgotten."""
-        return self._current is None and not self._draining
 
     def status(self) -> LogFileStatus:
         return LogFileStatus(

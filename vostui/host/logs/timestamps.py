@@ -29,12 +29,19 @@ _MONTHS = {
 }
 # The stamp must end within the head of the line (after an optional "<PRI>" or "[").
 _HEAD = 64
-_STAMP = re.compile(
-    r"(?<!\d)(?P<y>\d{4})-(?P<mo>\d\d)-(?P<d>\d\d)[T ](?P<h>\d\d):(?P<mi>\d\d):(?P<s>\d\d)"
-    r"(?:[.,](?P<frac>\d{1,9}))?(?P<tz>Z|[+-]\d\d:?\d\d)?(?!\d)"
-    r"|\b(?P<mon>Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) (?P<sd>[ \d]\d) "
-    r"(?P<sh>\d\d):(?P<smi>\d\d):(?P<ss>\d\d)(?:\.(?P<sfrac>\d{1,6}))?(?!\d)"
+_ISO = (
+    r"(?P<y>[0-9]{4})-(?P<mo>[0-9]{2})-(?P<d>[0-9]{2})[T ]"
+    r"(?P<h>[0-9]{2}):(?P<mi>[0-9]{2}):(?P<s>[0-9]{2})"
+    r"(?:[.,](?P<frac>[0-9]{1,9}))?(?P<tz>Z|[+-][0-9]{2}:?[0-9]{2})?(?![0-9])"
 )
+_SYSLOG = (
+    r"(?P<mon>Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) (?P<sd>[ 0-9][0-9]) "
+    r"(?P<sh>[0-9]{2}):(?P<smi>[0-9]{2}):(?P<ss>[0-9]{2})(?:\.(?P<sfrac>[0-9]{1,6}))?(?![0-9])"
+)
+# Most lines start with their stamp: a match at 0 is much cheaper than a search.
+_ISO_AT = re.compile(_ISO)
+_SYSLOG_AT = re.compile(_SYSLOG)
+_ANY = re.compile(rf"(?<![0-9]){_ISO}|\b{_SYSLOG}")
 _NEXT_YEAR_SLACK = 7 * 86400
 _CACHE_MAX = 4096
 # Many lines share a second: the conversion to epoch is cached by its fields.
@@ -68,11 +75,19 @@ def _epoch(y: int, mo: int, d: int, h: int, mi: int, s: int, tz: str) -> float |
 
 def parse_timestamp(text: str, now: float) -> float | None:
     """Epoch seconds of the stamp at the head of `text`, or None when it has none."""
-    match = _STAMP.search(text, 0, _HEAD)
+    first = text[:1]
+    if first.isdigit():
+        match = _ISO_AT.match(text)
+    elif first in "JFMASOND":
+        match = _SYSLOG_AT.match(text)
+    else:
+        match = None
     if match is None:
-        return None
+        match = _ANY.search(text, 0, _HEAD)
+        if match is None:
+            return None
     groups = match.groupdict()
-    if groups["y"] is not None:
+    if groups.get("y") is not None:
         value = _epoch(
             int(groups["y"]),
             int(groups["mo"]),
