@@ -389,13 +389,17 @@ def test_build_bpf_lets_fragments_through() -> None:
     )
     with pytest.raises(ValueError):
         build_bpf([0])
+    assert build_bpf([5060], fragments=False, vlan=True) == (
+        "udp port 5060 or tcp port 5060 or (vlan and (udp port 5060 or tcp port 5060))"
+    )
 
 
-def test_build_bpf_compiles_in_tcpdump() -> None:
+@pytest.mark.parametrize("vlan", [False, True])
+def test_build_bpf_compiles_in_tcpdump(vlan: bool) -> None:
     tcpdump = need_tcpdump()
     need_root()
     result = subprocess.run(
-        [tcpdump, "-i", "lo", "-d", build_bpf([5060, 5061])],
+        [tcpdump, "-i", "lo", "-d", build_bpf([5060, 5061], vlan=vlan)],
         capture_output=True,
         text=True,
         timeout=20,

@@ -157,9 +157,12 @@ class CaptureReader:
                 raise CaptureError(f"{self.name}: empty file, no capture header")
             head = self._head
             self._head = b""
-            self._sniff(head)  # raises for anything but a short pcap/gzip head
+            self._sniff(head)  # raises for anything but a short pcap/compressed head
             if self._decompress is not None:
-                head = self._decompress(head)
+                try:
+                    head = self._decompress(head)
+                except (OSError, EOFError, ValueError, zlib.error, lzma.LZMAError):
+                    head = b""
             self._parse(head)
         if self._decompressor_eof is not None and not self._decompressor_eof() and not self.corrupt:
             self.truncated = True

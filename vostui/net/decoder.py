@@ -119,13 +119,19 @@ class Decoder:
     # ---- public -------------------------------------------------------------------
 
     def decode(self, frame: Frame) -> list[Datagram]:
-        """Decode one frame; return the Datagrams it completes (often one, maybe none)."""
-        return self.decode_packet(frame[0], frame[1], frame[2], frame[3], frame[4])
+        """Decode one frame; return the Datagrams it completes (often one, maybe none).
+
+        `frame` is a `Frame` or a plain (ts, linktype, data, number[, wirelen]) tuple.
+        """
+        wirelen = frame[4] if len(frame) > 4 else 0
+        return self.decode_packet(frame[0], frame[1], frame[2], frame[3], wirelen)
 
     def decode_packet(
         self, ts: float, linktype: int, data: bytes, number: int = 0, wirelen: int = 0
     ) -> list[Datagram]:
-        """Like `decode`, from the frame's parts."""
+        """Like `decode`, from the frame's parts (`wirelen` 0: not cut by a snap length)."""
+        if type(data) is not bytes:
+            data = bytes(data)  # slices must be hashable (addresses, fragment keys)
         stats = self.stats
         stats.packets += 1
         stats.bytes += len(data)
@@ -166,7 +172,7 @@ class Decoder:
 
     def add_capture_warnings(self, warnings: list[str], truncated: bool, corrupt: bool) -> None:
         """Fold the capture reader's findings into the stats (files cut short, damaged)."""
-        self.stats.warnings.extend(warnings[: 20 - len(self.stats.warnings)])
+        self.stats.warnings.extend(warnings[: max(0, 20 - len(self.stats.warnings))])
         if truncated:
             self._count(self.stats.malformed, "truncated_file")
         if corrupt:

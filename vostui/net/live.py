@@ -42,21 +42,28 @@ class LiveCaptureError(Exception):
         self.fix = fix
 
 
-def build_bpf(sip_ports: Iterable[int], *, fragments: bool = True) -> str:
+def build_bpf(sip_ports: Iterable[int], *, fragments: bool = True, vlan: bool = False) -> str:
     """A tcpdump filter for SIP on `sip_ports` over UDP and TCP, plus IP fragments.
 
     Fragments must pass: only the first fragment of a big UDP datagram carries the
     UDP header, so a port filter alone would drop the rest and the datagram with them.
     The fragment terms let through every fragment on the link, which is cheap: VoIP
     traffic rarely fragments except for large SIP messages.
+
+    `vlan` adds the same ports inside one 802.1Q tag, for links where tags reach the
+    capture (no VLAN offload). libpcap's `vlan` shifts the offsets of everything after
+    it, so that term comes last.
     """
     ports = sorted({int(p) for p in sip_ports})
     bad = [p for p in ports if not 0 < p < 65536]
     if bad or not ports:
         raise ValueError(f"SIP ports must be 1-65535, got {bad or 'none'}")
     terms = [f"udp port {p}" for p in ports] + [f"tcp port {p}" for p in ports]
+    ports_only = " or ".join(terms)
     if fragments:
         terms += ["(ip[6:2] & 0x1fff) != 0", "(ip6 and ip6[6] = 44)"]
+    if vlan:
+        terms.append(f"(vlan and ({ports_only}))")
     return " or ".join(terms)
 
 
