@@ -186,7 +186,7 @@ class LiveCapture:
         proc = self._proc
         assert proc is not None and proc.stderr is not None
         for raw in proc.stderr:
-            line = raw.decode("utf-8", "replace").rstrip()
+            line = raw[:500].decode("utf-8", "replace").rstrip()
             self.stderr.append(line)
             if "listening on" in line:
                 self.started.set()
@@ -202,6 +202,8 @@ class LiveCapture:
         permission, no such interface, bad filter), after setting `error` and `fix`.
         Leaving the loop early stops tcpdump.
         """
+        if self.stop_event.is_set() or (stop_event is not None and stop_event.is_set()):
+            return
         self.start()
         proc = self._proc
         assert proc is not None and proc.stdout is not None
