@@ -7,10 +7,17 @@ screen must show.
 
 from __future__ import annotations
 
+import asyncio
+import functools
+import io
 import threading
-from collections.abc import Sequence
+import zlib
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
 
+from rich.console import Console
+
+from vostui.config import Config, Gateway
 from vostui.engine.snapshot import (
     CallView,
     Counters,
@@ -133,23 +140,18 @@ def message(
     )
 
 
-@dataclass
-class Counter:
-    value: int = 0
-
-    def next(self) -> int:
-        self.value += 1
-        return self.value
-
-
-_INDEX = Counter()
+def stable_index(ts: float, msg: SipMessage, retx: bool) -> int:
+    """The same message gets the same index in every snapshot, as in the engine."""
+    key = f"{msg.call_id}/{msg.cseq}/{msg.method}/{msg.status}/{ts:.3f}/{retx}"
+    return zlib.crc32(key.encode())
 
 
 def record(
     ts: float, msg: SipMessage, src: str, sport: int, dst: str, dport: int, retx: bool = False
 ) -> MessageRecord:
+    index = stable_index(ts, msg, retx)
     return MessageRecord(
-        index=_INDEX.next(),
+        index=index,
         ts=ts,
         src=src,
         sport=sport,
@@ -158,7 +160,7 @@ def record(
         transport="udp",
         msg=msg,
         retransmission=retx,
-        frame=_INDEX.value,
+        frame=index % 100_000,
     )
 
 
@@ -213,7 +215,12 @@ def leg_messages(
     out = [req(start, "INVITE", 1, sdp=True)]
     if retransmit_invite:
         first = out[0]
-        out.append(replace(first, index=_INDEX.next(), ts=start + 0.5, retransmission=True))
+        again = start + 0.5
+        out.append(
+            replace(
+                first, index=stable_index(again, first.msg, True), ts=again, retransmission=True
+            )
+        )
     out.append(resp(start + 0.01, 100, "INVITE", 1))
     out.append(resp(start + 1.2, 180, "INVITE", 1))
     if final == 200:
@@ -544,3 +551,57 @@ class FakePipeline:
         self.exports.append((len(records), path))
         with open(path, "wb") as handle:
             handle.write(b"fake pcap\n")
+
+
+GATEWAYS = (
+    Gateway("cust-net", "10.0.1.0/24", "mapping"),
+    Gateway("vendor-net", "10.0.2.0/24", "routing"),
+)
+
+
+def make_app(
+    pipeline: FakePipeline | None = None,
+    *,
+    config: Config | None = None,
+    export_dir: str | None = None,
+    calls: int = 40,
+):  # -> VostuiApp (imported late so this module loads without the UI)
+    """The real app over the stand-in pipeline: no wall clock, no process figures."""
+    from vostui.ui.app import VostuiApp
+
+    return VostuiApp(
+        config or Config(gateways=GATEWAYS, refresh=0.1),
+        pipeline or FakePipeline(make_snapshot(calls)),
+        title="vostui test",
+        deterministic=True,
+        export_dir=export_dir,
+    )
+
+
+def screen_text(app) -> str:  # app: VostuiApp
+    """What the terminal shows, as plain text (the SVG screenshot without styles)."""
+    width, height = app.size
+    console = Console(
+        width=width,
+        height=height,
+        file=io.StringIO(),
+        force_terminal=True,
+        color_system="truecolor",
+        record=True,
+        legacy_windows=False,
+        safe_box=False,
+    )
+    console.print(
+        app.screen._compositor.render_update(full=True, screen_stack=app._background_screens)
+    )
+    return console.export_text(styles=False)
+
+
+def pilot_test(test: Callable[..., Awaitable[None]]) -> Callable[..., None]:
+    """Run an async Pilot test on its own event loop (no pytest-asyncio needed)."""
+
+    @functools.wraps(test)
+    def run(*args: object, **kwargs: object) -> None:
+        asyncio.run(test(*args, **kwargs))  # type: ignore[arg-type]
+
+    return run

@@ -163,11 +163,15 @@ class VostuiApp(App[int]):
 
     def pull(self) -> None:
         """Fetch the latest snapshot and status; draw them on the screen on top."""
+        if not self.is_running:
+            return
         started = time.perf_counter()
         snapshot = self.pipeline.snapshot()
         status = self.pipeline.status()
         now = snapshot.now if self.deterministic else self.pipeline.now()
         self._check_problem(status)
+        if not self.is_running:
+            return  # shutting down: the screens are losing their widgets
         screen = self.screen
         if isinstance(screen, DashboardScreen | CallScreen | RegistrationScreen):
             screen.show(snapshot, status, now)

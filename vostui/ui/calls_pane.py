@@ -249,6 +249,7 @@ class CallsPane(Pane):
         table = self.table
         position = SORT_ORDER.index(table.sort_column) if table.sort_column in SORT_ORDER else -1
         table.sort_column = SORT_ORDER[(position + 1) % len(SORT_ORDER)]
+        table.sort_reverse = False  # a new column starts ascending; r reverses
         self.refilter()
 
     def action_sort_reverse(self) -> None:
@@ -279,6 +280,7 @@ class CallsPane(Pane):
             table.sort_reverse = not table.sort_reverse
         else:
             table.sort_column = event.column
+            table.sort_reverse = False
         self.refilter()
 
     @on(RowTable.Selected, "#calls-table")

@@ -15,13 +15,17 @@ from textual.widgets import Static
 from vostui.ui.format import ACCENT, QUIET
 
 
+FOCUS = ("app.focus_next", "app.focus_previous", "focus_next", "focus_previous")
+
+
 def binding_rows(screen: Screen[object]) -> list[tuple[str, str, str]]:
     """(where, keys, what) for every active binding with a description."""
     app = screen.app
     grouped: dict[tuple[str, str, str], list[str]] = {}
     for active in screen.active_bindings.values():
         binding = active.binding
-        if not binding.description:
+        # ours all carry an id; of Textual's own, only moving focus is worth listing
+        if not binding.description or (binding.id is None and binding.action not in FOCUS):
             continue
         where = _where(active.node)
         group = (where, binding.action, binding.description)
@@ -29,7 +33,7 @@ def binding_rows(screen: Screen[object]) -> list[tuple[str, str, str]]:
     rows = [
         (where, " ".join(dict.fromkeys(keys)), what) for (where, _a, what), keys in grouped.items()
     ]
-    order = {"app": 2, "screen": 1}
+    order = {"Everywhere": 2, "This screen": 1}
     rows.sort(key=lambda row: (order.get(row[0], 0), row[0]))
     return rows
 
@@ -38,10 +42,10 @@ def _where(node: DOMNode) -> str:
     from textual.app import App
 
     if isinstance(node, App):
-        return "app"
+        return "Everywhere"
     if isinstance(node, Screen):
-        return "screen"
-    return str(getattr(node, "TITLE", "") or type(node).__name__)
+        return "This screen"
+    return str(getattr(node, "HELP_GROUP", "") or getattr(node, "TITLE", "") or type(node).__name__)
 
 
 class HelpScreen(ModalScreen[None]):

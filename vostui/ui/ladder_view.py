@@ -30,6 +30,8 @@ HEADER_LINES = 2
 class LadderView(ScrollView, can_focus=True):
     """Two header lines (names, addresses) and one line per message."""
 
+    HELP_GROUP = "Ladder"
+
     COMPONENT_CLASSES: ClassVar[set[str]] = {
         "ladder--header",
         "ladder--request",

@@ -97,6 +97,8 @@ def layout_columns(columns: Sequence[ColumnSpec], width: int) -> list[tuple[Colu
 class RowTable(ScrollView, can_focus=True):
     """Header line plus rows from a `RowSource`; Enter posts `Selected`."""
 
+    HELP_GROUP = "List"
+
     COMPONENT_CLASSES: ClassVar[set[str]] = {
         "row-table--header",
         "row-table--cursor",

@@ -1,0 +1,137 @@
+"""The call screen: ladder, selected message, toggles and exports."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ui_fakes import FakePipeline, make_app, make_call, make_snapshot, pilot_test, screen_text
+
+from vostui.ui.call_screen import CallScreen, export_name
+from vostui.ui.ladder_view import LadderView
+
+
+async def open_call(pilot, app, key: str) -> CallScreen:  # type: ignore[no-untyped-def]
+    await pilot.pause()
+    table = app.screen.query_one("#calls-table")
+    assert table.select_key(key)
+    await pilot.press("enter")
+    await pilot.pause()
+    screen = app.screen
+    assert isinstance(screen, CallScreen)
+    return screen
+
+
+@pilot_test
+async def test_the_ladder_merges_both_legs_with_named_columns() -> None:
+    app = make_app()
+    async with app.run_test(size=(160, 48)) as pilot:
+        screen = await open_call(pilot, app, "a-3@cust")
+        text = screen_text(app)
+        # columns named from the config's gateways and the softswitch seen in the snapshot
+        assert "cust-net" in text and "softswitch" in text and "vendor-net" in text
+        assert "10.0.1.4:5060" in text and "10.0.0.2:5060" in text and "10.0.2.1:5060" in text
+        ladder = screen.query_one(LadderView).ladder
+        labels = [a.label for a in ladder.arrows]
+        assert labels[0] == "INVITE" and labels[-1] == "200 OK"
+        assert labels.count("INVITE") == 2 and labels.count("BYE") == 2  # A and B leg
+        assert {a.leg for a in ladder.arrows} == {0, 1}
+        assert "INVITE SDP" in text and "BYE" in text
+
+
+@pilot_test
+async def test_arrow_keys_move_between_messages_and_show_each_one() -> None:
+    app = make_app()
+    async with app.run_test(size=(160, 48)) as pilot:
+        await open_call(pilot, app, "a-3@cust")
+        text = screen_text(app)
+        assert "INVITE sip:44200000003@10.0.0.2 SIP/2.0" in text
+        assert "audio 10.0.1.4:20000 PCMU,PCMA sendrecv" in text
+        assert "telephone-event/101" in text
+        await pilot.press("down")
+        await pilot.pause()
+        text = screen_text(app)
+        assert "#2 " in text and "SIP/2.0 100 Trying" in text
+        await pilot.press("end")
+        await pilot.pause()
+        assert "SIP/2.0 200 OK" in screen_text(app) and "CSeq: 2 BYE" in screen_text(app)
+
+
+@pilot_test
+async def test_retransmissions_are_marked_and_t_toggles_delta_time() -> None:
+    app = make_app()
+    async with app.run_test(size=(160, 48)) as pilot:
+        screen = await open_call(pilot, app, "a-7@cust")  # every seventh call retransmits
+        ladder = screen.query_one(LadderView).ladder
+        assert [a.retransmission for a in ladder.arrows].count(True) == 1
+        assert "INVITE SDP retx" in screen_text(app)
+        assert "│22:13:34.000 " in screen_text(app)
+        await pilot.press("t")
+        await pilot.pause()
+        text = screen_text(app)
+        assert "│+0.000 " in text and "│+0.010 " in text
+        assert "│22:13:34.000 " not in text  # the ladder's time column; the message head keeps it
+
+
+@pilot_test
+async def test_l_shows_one_leg_at_a_time_then_both_again() -> None:
+    app = make_app()
+    async with app.run_test(size=(160, 48)) as pilot:
+        screen = await open_call(pilot, app, "a-3@cust")
+        view = screen.query_one(LadderView)
+        assert len(view.ladder.columns) == 3
+        await pilot.press("l")
+        await pilot.pause()
+        assert {a.leg for a in view.ladder.arrows} == {0} and len(view.ladder.columns) == 2
+        assert "leg a a-3@cust" in screen_text(app)
+        await pilot.press("l")
+        await pilot.pause()
+        assert {a.leg for a in view.ladder.arrows} == {1}
+        await pilot.press("l")
+        await pilot.pause()
+        assert {a.leg for a in view.ladder.arrows} == {0, 1}
+
+
+@pilot_test
+async def test_s_saves_the_call_as_pcap_and_w_as_a_text_ladder(tmp_path: Path) -> None:
+    pipeline = FakePipeline(make_snapshot(10))
+    app = make_app(pipeline, export_dir=str(tmp_path))
+    async with app.run_test(size=(160, 48)) as pilot:
+        await open_call(pilot, app, "a-3@cust")
+        await pilot.press("s")
+        await pilot.pause()
+        assert len(pipeline.exports) == 1
+        count, path = pipeline.exports[0]
+        assert count == 14 and Path(path).parent == tmp_path and path.endswith(".pcap")
+        await pilot.press("w")
+        await pilot.pause()
+        texts = list(tmp_path.glob("*.txt"))
+        assert len(texts) == 1
+        body = texts[0].read_text()
+        assert "Call a-3@cust" in body and "|--INVITE SDP" in body and "CSeq: 2 BYE" in body
+
+
+def test_export_names_keep_only_safe_characters() -> None:
+    name = export_name("../../etc/passwd;rm -rf /\x1b[2J", "pcap", 1_700_000_000.0)
+    assert name.startswith("vostui-etc_passwd_rm_-rf_")
+    assert "/" not in name and "\x1b" not in name and name.endswith("-20231114-221320.pcap")
+
+
+@pilot_test
+async def test_a_live_call_updates_in_place_and_keeps_the_selected_message() -> None:
+    ringing = make_call(2, final=0)  # INVITE, 100, 180 so far
+    pipeline = FakePipeline(make_snapshot(2, extra_calls=[ringing], version=1))
+    app = make_app(pipeline)
+    async with app.run_test(size=(160, 48)) as pilot:
+        screen = await open_call(pilot, app, ringing.key)
+        view = screen.query_one(LadderView)
+        before = len(view.ladder.arrows)
+        await pilot.press("down")
+        selected = view.selected
+        assert selected is not None
+        answered = make_call(2, final=200, talk=None)
+        pipeline.set(make_snapshot(2, extra_calls=[answered], version=2))
+        await pilot.pause(0.3)
+        assert len(view.ladder.arrows) > before
+        assert view.selected is not None
+        assert view.selected.record.index == selected.record.index
+        assert "200 OK" in screen_text(app)
