@@ -107,6 +107,13 @@ def wait_polls(follower: LogFollower, count: int = 2, limit: float = 5.0) -> Non
         time.sleep(0.001)
 
 
+def wait_started(follower: LogFollower, limit: float = 5.0) -> None:
+    """Wait until the follower's thread has completed its first poll."""
+    deadline = time.monotonic() + limit
+    while follower.polls < 1 and time.monotonic() < deadline:
+        time.sleep(0.001)
+
+
 def collect(follower: LogFollower, expected: int, limit: float = 15.0) -> list[LogLine]:
     """Every line the follower yields until `expected` arrived (or the time limit)."""
     deadline = time.monotonic() + limit

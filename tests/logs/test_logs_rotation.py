@@ -22,6 +22,7 @@ from logs_support import (
     rotate_delete,
     rotate_rename,
     wait_polls,
+    wait_started,
 )
 
 from vostui.host.logs import LogFollower
@@ -52,7 +53,7 @@ def test_logs_100_rotations_under_load_every_line_once(tmp_path: Path, mode: str
     rotate = MODES[mode]
     with follower:
         # The follower must have opened the file before the first line is written.
-        wait_polls(follower, 1)
+        wait_started(follower)
         writer.start()
         for index in range(1, ROTATIONS + 1):
             time.sleep(0.005)

@@ -19,6 +19,7 @@ from vostui.host.logs.levels import LEVELS
 from vostui.host.logs.line import LogLine
 
 IpNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+_DIGIT_RUN = re.compile(r"(?<![0-9])[0-9]{5,}(?![0-9])")
 
 
 def levels_at_least(level: str) -> frozenset[str]:
@@ -47,7 +48,9 @@ def _number_in(line: LogLine, number: str, min_digits: int) -> bool:
     if any(digits_match(number, n, min_digits) for n in line.numbers):
         return True
     # A number the extractor did not label as one (a free-form softswitch log).
-    return len(number) >= min_digits and re.search(rf"(?<!\d){number}(?!\d)", line.text) is not None
+    if len(number) < min_digits:
+        return False
+    return any(digits_match(number, run, min_digits) for run in _DIGIT_RUN.findall(line.text))
 
 
 def _ip_in(line: LogLine, network: IpNetwork) -> bool:

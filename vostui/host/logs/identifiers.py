@@ -143,9 +143,9 @@ def _key_before(context: str) -> bool:
 def extract_numbers(text: str) -> tuple[str, ...]:
     if is_firewall_line(text):
         return ()
-    found = []
+    found: list[str] = []
     if any(hint in text for hint in _URI_HINTS):
-        found.extend(n for n in _URI_NUMBER.findall(text))
+        found.extend(_URI_NUMBER.findall(text))
     for match in _DIGITS.finditer(text):
         start, end = match.span()
         before = text[start - 1 : start]

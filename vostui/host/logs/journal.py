@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from vostui.host.logs.line import MAX_LINE_BYTES
 from vostui.host.logs.tail import (
     FOLLOWING,
+    READ_BUDGET,
     STOPPED,
     UNREADABLE,
     LineSplitter,
@@ -83,7 +84,7 @@ class JournalTail:
         self.state = FOLLOWING
         self.reason = ""
 
-    def poll(self, now: float, budget: int = 8 * 1024 * 1024) -> tuple[list[RawLine], bool]:
+    def poll(self, now: float, budget: int = READ_BUDGET) -> tuple[list[RawLine], bool]:
         out: list[RawLine] = []
         proc = self._proc
         if proc is None or self._splitter is None or proc.stdout is None:

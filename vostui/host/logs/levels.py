@@ -45,14 +45,14 @@ _WORDS = {
 # Only the head of a line carries its level; looking further finds words in messages.
 _HEAD = 200
 # Cheap substring checks first: most lines hold none of these and skip the rest.
-_GATES = ("err", "warn", "info", "debug", "trace", "crit", "fatal", "emerg", "alert", "panic")
-_GATES += ("severe", "notice", "verbose")
+_GATES: tuple[str, ...] = ("err", "warn", "info", "debug", "trace", "crit", "fatal", "emerg")
+_GATES += ("alert", "panic", "severe", "notice", "verbose")
 _WORD = re.compile(r"[A-Za-z]+")
-_KEY_BEFORE = re.compile(r"(?:level|lvl|severity)\s*[=:]\s*[\"']?$", re.IGNORECASE)
+_KEY_BEFORE = re.compile(r"(?:level|lvl|severity)[\"']?\s*[=:]\s*[\"']?$", re.IGNORECASE)
 _PRI = re.compile(r"<(\d{1,3})>")
 _NOT_BEFORE = "./-_"
 # Lines with no level word that an operator still wants to see highlighted.
-_WARNING_PHRASES = ("Failed password", "authentication failure", "Invalid user")
+_WARNING_PHRASES: tuple[str, ...] = ("Failed password", "authentication failure", "Invalid user")
 _WARNING_PHRASES += ("BREAK-IN ATTEMPT", "refused connect")
 _ERROR_PHRASES = ("segfault", "Out of memory", "oom-kill", "Call Trace")
 

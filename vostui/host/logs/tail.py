@@ -30,6 +30,9 @@ from dataclasses import dataclass
 from vostui.host.logs.line import MAX_LINE_BYTES
 
 CHUNK = 256 * 1024
+# Bytes read from one file per poll: about 10,000 lines, a fraction of a second to parse,
+# so a flood never holds the thread away from its stop flag for long.
+READ_BUDGET = 1024 * 1024
 FINGERPRINT = 64
 TAIL_SCAN_MAX = 8 * 1024 * 1024  # how far back "the last N lines" may look
 MAX_DRAINING = 4
@@ -305,7 +308,7 @@ class FileTail:
 
     # -- polling -----------------------------------------------------------------
 
-    def poll(self, now: float, budget: int = 8 * 1024 * 1024) -> tuple[list[RawLine], bool]:
+    def poll(self, now: float, budget: int = READ_BUDGET) -> tuple[list[RawLine], bool]:
         """New complete lines, and whether more data is waiting beyond `budget`."""
         out: list[RawLine] = []
         more = self._drain_old(now, budget, out)
