@@ -254,6 +254,13 @@ def render_text(
     return "\n".join(out) + "\n"
 
 
+def _capped(line: str, limit: int) -> str:
+    """Clean one line; a cut line says how much was left out."""
+    if len(line) <= limit:
+        return clean(line, limit)
+    return clean(line[:limit], limit) + f"… (+{len(line) - limit} characters)"
+
+
 def message_lines(raw: bytes, *, line_limit: int = 2000, max_lines: int = 400) -> list[str]:
     """A raw SIP message as clean display lines (CRLF split, control chars escaped)."""
     text = raw.decode("utf-8", "replace")
@@ -261,7 +268,7 @@ def message_lines(raw: bytes, *, line_limit: int = 2000, max_lines: int = 400) -
     if lines and lines[-1] == "":
         lines.pop()
     # split on LF first so a lone CR or any other control character shows as an escape
-    out = [clean(line, line_limit).replace("\t", "    ") for line in lines]
+    out = [_capped(line, line_limit).replace("\t", "    ") for line in lines]
     if len(out) > max_lines:
         hidden = len(out) - max_lines
         out = [*out[:max_lines], f"... {hidden} more lines not shown"]

@@ -41,7 +41,9 @@ PANE_IDS = {
 class DashboardScreen(Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         *(
-            Binding(str(n), f"focus_pane({n})", f"Focus {name}", show=False, id=f"dashboard.pane{n}")
+            Binding(
+                str(n), f"focus_pane({n})", f"Focus {name}", show=False, id=f"dashboard.pane{n}"
+            )
             for n, name in PANE_IDS.items()
         ),
     ]

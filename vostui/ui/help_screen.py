@@ -14,7 +14,6 @@ from textual.widgets import Static
 
 from vostui.ui.format import ACCENT, QUIET
 
-
 FOCUS = ("app.focus_next", "app.focus_previous", "focus_next", "focus_previous")
 
 

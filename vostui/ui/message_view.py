@@ -66,7 +66,8 @@ def raw_content(record: MessageRecord) -> Content:
     """Start line, `Name: value` headers, blank line, body; colours from the theme."""
     parts: list[tuple[str, str]] = []
     in_body = False
-    for number, line in enumerate(message_lines(record.msg.raw)):
+    # 300 characters a line: a 64 KB header must not push the rest off the screen
+    for number, line in enumerate(message_lines(record.msg.raw, line_limit=300)):
         if number == 0:
             parts.append((line, ACCENT))
         elif in_body:
