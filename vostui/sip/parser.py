@@ -226,12 +226,18 @@ def _host_port(text: str) -> tuple[str, int]:
 
 
 def _scheme_end(text: str) -> int:
-    """Index of the colon after a URI scheme ("sip", "tel", "urn"), or -1."""
+    """Index of the colon ending a URI scheme ("tel", "urn", "soap.beep"), or -1.
+
+    RFC 3986: a letter, then letters, digits, "+", "-", ".". "100@10.0.0.1:5060" has
+    no scheme.
+    """
     colon = text.find(":")
-    if colon <= 0 or colon > 10:
+    if colon <= 0 or colon > 32:
         return -1
     scheme = text[:colon]
-    if scheme.isascii() and scheme.isalpha():
+    if not (scheme.isascii() and scheme[0].isalpha()):
+        return -1
+    if scheme.isalnum() or scheme.replace("+", "").replace("-", "").replace(".", "").isalnum():
         return colon
     return -1
 
@@ -347,10 +353,14 @@ def _parse_via(text: str) -> Via:
 
 
 def parse_via_header(text: str) -> tuple[Via, ...]:
-    """One Via header line, which may carry several comma-separated hops."""
+    """One Via header line, which may carry several comma-separated hops.
+
+    Items with neither transport nor host (the ";;,;,," of a broken Via) are dropped.
+    """
     if "," not in text:
         return (_parse_via(text),)
-    return tuple(_parse_via(item) for item in _split_list(text))
+    vias = (_parse_via(item) for item in _split_list(text))
+    return tuple(via for via in vias if via.transport or via.host)
 
 
 def _boundary(content_type: str) -> bytes:
