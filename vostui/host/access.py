@@ -130,8 +130,16 @@ class HostAccess:
             )
         stderr = _text(proc.stderr)
         missing = False
-        # Under `ip netns exec` a missing program shows up as exit 255 or 127 and this text.
-        if self.prefix and proc.returncode in (127, 255) and "No such file" in stderr:
+        # Under `ip netns exec` (exit 1: `exec of "x" failed`) or `env` (exit 127) a
+        # missing program is a message naming it, not FileNotFoundError.
+        if (
+            self.prefix
+            and proc.returncode in (1, 127, 255)
+            and "No such file" in stderr
+            and argv
+            and argv[0] in stderr
+            and ("exec of" in stderr or "env:" in stderr)
+        ):
             missing = True
         return CommandResult(
             full,

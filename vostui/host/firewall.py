@@ -12,6 +12,8 @@ from vostui.host.iptables import (
     SavedTable,
     SaveParser,
     build_tables,
+    listed_table,
+    parse_iptables_list,
     parse_iptables_version,
     rule_counters,
 )
@@ -21,6 +23,7 @@ from vostui.host.rates import RateTracker
 # How often (in polls) to look again for native nft tables next to iptables-nft ones
 # (firewalld on Rocky keeps its rules in `table inet firewalld`, invisible to iptables).
 NATIVE_RESCAN_POLLS = 30
+LOCK_WAIT = 2  # seconds `iptables -w` waits for the xtables lock before giving up
 
 
 class FirewallCollector:
@@ -82,6 +85,12 @@ class FirewallCollector:
         for family in families:
             command = self._save_for(family)
             result = self.access.run([command, "-c"])
+            if result.missing:
+                # No iptables-save (a trimmed image): `iptables -L`, waiting on the lock.
+                listed, result = self._list_family(family)
+                if result.ok:
+                    saved.extend(listed)
+                    continue
             if not result.ok:
                 problem, fix = explain_failure(result, command)
                 if family == "ipv4":
@@ -108,6 +117,22 @@ class FirewallCollector:
             warnings=tuple(warnings),
             interval=interval,
         )
+
+    def _list_family(self, family: str) -> tuple[list[SavedTable], CommandResult]:
+        base = self.command if family == "ipv4" else self.command.replace("iptables", "ip6tables")
+        out: list[SavedTable] = []
+        result = CommandResult((), 0, "", "")
+        for table in self.tables:
+            result = self.access.run(
+                [base, "-w", str(LOCK_WAIT), "-t", table, "-L", "-n", "-v", "-x"],
+                timeout=LOCK_WAIT + self.access.timeout,
+            )
+            if not result.ok:
+                if "does not exist" in result.stderr or "can't initialize" in result.stderr:
+                    continue  # the table is not loaded on this host
+                return [], result
+            out.append(listed_table(parse_iptables_list(result.stdout), family, table))
+        return out, result
 
     def _rate_interval(self, stamp: float) -> float | None:
         last = self._packets.last_update

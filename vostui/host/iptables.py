@@ -714,6 +714,61 @@ def parse_iptables_list(text: str) -> tuple[ListedChain, ...]:
     return tuple(chains)
 
 
+def listed_table(chains: Iterable[ListedChain], family: str, table: str) -> SavedTable:
+    """`iptables -L` output as a SavedTable; rule words come from the listed columns."""
+    saved = []
+    for chain in chains:
+        rules = []
+        for row in chain.rules:
+            text = " ".join(
+                part
+                for part in (
+                    row.protocol,
+                    row.in_interface,
+                    row.out_interface,
+                    row.source,
+                    row.destination,
+                    row.extra,
+                    "->",
+                    row.target or "(count)",
+                )
+                if part
+            )
+            parts = []
+            if row.protocol not in ("all", "0"):
+                parts.append(row.protocol)
+            if row.in_interface != "*":
+                parts.append("in on " + row.in_interface)
+            if row.out_interface != "*":
+                parts.append("out on " + row.out_interface)
+            for label, address in (("from", row.source), ("to", row.destination)):
+                if address not in ("0.0.0.0/0", "::/0"):
+                    parts.append(f"{label} {address}")
+            if row.extra:
+                parts.append(row.extra)
+            if not row.target:
+                action = "count only"
+            elif row.target in TERMINAL_TARGETS:
+                action = row.target.lower()
+            else:
+                action = f"jump to {row.target}"
+            words = f"{', '.join(parts) or 'every packet'} → {action}"
+            ports = [
+                (int(low), int(high or low))
+                for low, high in re.findall(r"[ds]pts?:(\d+)(?::(\d+))?", row.extra)
+            ]
+            spec = RuleSpec(
+                text=clean_line(text, 400),
+                protocol=row.protocol,
+                target=row.target,
+                ports=tuple(ports),
+                words=clean_line(words, 400),
+            )
+            rules.append((row.packets, row.bytes, spec))
+        saved.append(SavedChain(chain.name, chain.policy, chain.packets, chain.bytes, tuple(rules)))
+    return SavedTable(family, table, tuple(saved))
+
+
 def _extra_after(line: str, columns: list[str]) -> str:
     """The match/target text after the destination column, as printed."""
     position = 0
