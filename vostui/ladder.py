@@ -213,7 +213,7 @@ def _line(cells: list[str], start: int, end: int) -> LadderLine:
 
 def fit_column_width(ladder: Ladder, width: int | None = None) -> int:
     """A column width that fits the labels, or that fills `width` when given."""
-    longest = max((len(a.label) + 9 for a in ladder.arrows), default=16)
+    longest = max((len(_cells(a.label, LABEL_LIMIT * 2)) + 14 for a in ladder.arrows), default=16)
     natural = max(16, min(34, longest))
     if width is None:
         return natural

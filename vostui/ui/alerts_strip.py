@@ -48,6 +48,9 @@ class AlertsStrip(Static):
         self._findings: tuple[tuple[str, str], ...] = ()
         self._counts: dict[str, int] = {}
 
+    def on_resize(self) -> None:
+        self._draw()
+
     def show(self, snapshot: EngineSnapshot) -> None:
         if snapshot.version == self._version:
             return
@@ -63,19 +66,21 @@ class AlertsStrip(Static):
     def _draw(self) -> None:
         """Only non-zero counts: what is on the strip is worth a look."""
         counts = self._counts
+        wide = self.size.width >= 110
         parts: list[tuple[str, str]] = []
         failed = [(name, counts.get(name, 0)) for name in ("4xx", "5xx", "6xx", "timeout")]
         if any(value for _name, value in failed):
-            parts.append(("failed calls ", "bold"))
+            parts.append(("failed calls " if wide else "failed ", "bold"))
             for name, value in failed:
                 if value:
                     parts += [(f"{name} ", ""), (str(value), BAD), ("  ", "")]
-        for name, label in (
-            ("auth failures", "auth failures "),
-            ("registrations failing", "registrations failing "),
-            ("scanners", "scanning IPs "),
+        for name, label, short in (
+            ("auth failures", "auth failures ", "auth fail "),
+            ("registrations failing", "registrations failing ", "reg fail "),
+            ("scanners", "scanning IPs ", "scanners "),
         ):
             value = counts.get(name, 0)
+            label = label if wide else short
             if value:
                 parts += [
                     ("│ " if parts else "", QUIET),

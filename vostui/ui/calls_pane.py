@@ -21,11 +21,11 @@ from vostui.ui.table import Cell, ColumnSpec, RowTable, Tone
 CALL_COLUMNS = (
     ColumnSpec("start", "Start", 8, 8, priority=3),
     ColumnSpec("duration", "Dur", 7, 5, align="right"),
-    ColumnSpec("caller", "Caller", 16, 8, flex=True),
-    ColumnSpec("callee", "Callee", 16, 8, flex=True),
+    ColumnSpec("caller", "Caller", 16, 11, flex=True),  # E.164 numbers are 11-15 digits
+    ColumnSpec("callee", "Callee", 16, 11, flex=True),
     ColumnSpec("mapping", "Mapping", 12, 6, priority=2, flex=True),
     ColumnSpec("routing", "Routing", 12, 6, priority=1, flex=True),
-    ColumnSpec("state", "State", 9, 6),
+    ColumnSpec("state", "State", 9, 8),
     ColumnSpec("pdd", "PDD", 5, 4, priority=4, align="right"),
     ColumnSpec("code", "Code", 4, 4, align="right"),
 )

@@ -63,6 +63,8 @@ class StatusBar(Static):
         state = status.state
         if status.progress is not None and state == "running":
             state = f"{status.progress * 100:.0f}%"
+        elif state == "running" and not wide:
+            state = ""  # the figures beside it say so; 80 columns need the room
         drops = status.kernel_drops
         sep = ("  │ " if wide else " │ ", QUIET)
         own = "vostui -"
@@ -77,7 +79,10 @@ class StatusBar(Static):
         self.update(
             Content.assemble(
                 (clean_line(status.label, 60 if wide else 24), "bold"),
-                (f" {clean_line(state, 20)}", BAD if status.state == "failed" else ""),
+                (
+                    f" {clean_line(state, 20)}" if state else "",
+                    BAD if status.state == "failed" else "",
+                ),
                 sep,
                 (f"{rate(status.packets_per_s)} pkt/s {rate(status.sip_per_s)} SIP/s", ""),
                 sep,

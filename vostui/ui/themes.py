@@ -94,6 +94,10 @@ def theme_from_mapping(data: dict[str, Any], path: Path) -> Theme:
     if not isinstance(variables, dict) or not all(isinstance(v, str) for v in variables.values()):
         raise ThemeError(f"{path.name}: [variables] must map names to strings")
     values["variables"] = {str(k): v for k, v in variables.items()}
+    if values.get("ansi"):
+        # Textual's styles refer to these in ANSI mode; a theme without them fails to apply
+        values["variables"].setdefault("ansi-background", "ansi_default")
+        values["variables"].setdefault("ansi-foreground", "ansi_default")
     theme = Theme(**values)
     try:
         theme.to_color_system()  # the same derivation Textual does when the theme is applied
