@@ -12,9 +12,10 @@ What is required, and what is best effort:
   as absent, an SDP body that does not parse gives an empty `Sdp`.
 
 Reasons (stable keys the engine counts by): empty, keepalive (only CR/LF/blanks:
-RFC 5626 pings), not_sip, bad_start_line, bad_version, bad_status, no_call_id,
-no_cseq, bad_cseq, header_too_large (the first 64 KB held no blank line and no
-Call-ID/CSeq).
+RFC 5626 pings), not_sip (no "SIP/" on the first line: RTP, STUN, HTTP, junk),
+bad_start_line, bad_version, bad_status, no_call_id, no_cseq, bad_cseq,
+header_too_large (the first 64 KB held no blank line and no Call-ID/CSeq; with them,
+the message is returned from what those 64 KB held).
 
 Choices, stated once:
 - Header names are canonical lower-case long forms; compact forms follow the IANA
@@ -22,7 +23,9 @@ Choices, stated once:
   e content-encoding, f from, i call-id, j reject-contact, k supported,
   l content-length, m contact, n identity-info, o event, r refer-to, s subject,
   t to, u allow-events, v via, x session-expires, y identity).
-- Folded lines are joined with one space; values are stripped.
+- Folded lines are joined with one space; values are stripped; a line without a
+  colon is skipped. For single-valued headers (Call-ID, CSeq, From, To,
+  Content-Length, Content-Type, Expires...) the first occurrence wins.
 - Via and Contact values are split on commas outside quotes and <>.
 - Hosts are stored lower-case without IPv6 brackets; URI users are %-unescaped
   ("sip:%2B1555@h" has user "+1555"); a password after "user:" is dropped.
