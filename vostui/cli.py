@@ -97,9 +97,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             return show_config(config)
         if command in ("live", "open", "demo"):
             return console(command, args, config)
-        handler = getattr(args, "handler", None)
+        handler = getattr(args, "func", None)  # sub-commands that bring their own parser
         if handler is not None:
-            return int(handler(args, config))
+            return int(handler(args))
         parser.print_help()
         return EXIT_USAGE
     except (Usage, ConfigError, FilterError, CaptureError) as exc:

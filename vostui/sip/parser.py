@@ -504,8 +504,8 @@ def parse_message(data: bytes) -> SipMessage:
         if not stripped:
             raise SipParseError("keepalive", f"{len(data)} blank bytes")
         data = stripped
-    first_end = data.find(b"\n", 0, 4096)
-    first = data[:first_end] if first_end >= 0 else data[:4096]
+    first_end = data.find(b"\n", 0, MAX_HEADER_BYTES)
+    first = data[:first_end] if first_end >= 0 else data[:MAX_HEADER_BYTES]
     if b"SIP/" not in first and b"SIP/" not in first.upper():
         raise SipParseError("not_sip", repr(first[:40]))
 

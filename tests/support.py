@@ -1,4 +1,4 @@
-"""Shared test helpers: where the fixtures and the public corpus live."""
+"""Shared test helpers (import as `tests.support`): fixtures, the public corpus, tools."""
 
 from __future__ import annotations
 
