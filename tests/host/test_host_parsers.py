@@ -364,3 +364,37 @@ def test_list_output_as_fallback_table() -> None:
     assert inp.rules[2].words.endswith("jump to SIP_TRUSTED") and inp.rules[2].sip
     assert inp.rules[2].packets == 61020
     assert [n.chain.name for n in table.tree()][:3] == ["INPUT", "FORWARD", "OUTPUT"]
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_counter_only_changes_take_the_fast_path(version: str) -> None:
+    """A second parse with new counters gives what a fresh parse gives."""
+    from vostui.host.iptables import SaveParser
+
+    text = read(version, "iptables-save-c.txt")
+    parser = SaveParser()
+    parser.parse(text, "ipv4", ("filter", "mangle"))
+    bumped = text.replace("[0:0] -A", "[7:700] -A").replace("ACCEPT [0:0]", "ACCEPT [3:30]")
+    bumped = bumped.replace("# Completed on", "# Completed at another time on")
+    assert parser.parse(bumped, "ipv4", ("filter", "mangle")) == parse_iptables_save(
+        bumped, "ipv4", ("filter", "mangle")
+    )
+    changed = bumped.replace("--hitcount 20", "--hitcount 30")  # a rule changed: slow path
+    assert parser.parse(changed, "ipv4") == parse_iptables_save(changed, "ipv4")
+
+
+def test_idle_rules_keep_their_objects() -> None:
+    saved = parse_iptables_save(read("legacy-1.8.9", "iptables-save-c.txt"))
+    previous: dict = {}
+    first = build_tables(saved, sip_ports=SIP, previous=previous)
+    second = build_tables(saved, sip_ports=SIP, previous=previous)
+    a = rules_of(first, "filter", "SIP_SCANNER_BLOCK")
+    b = rules_of(second, "filter", "SIP_SCANNER_BLOCK")
+    assert all(x is y for x, y in zip(a, b, strict=True))
+
+
+def test_summary_from_text_matches_entry_parser() -> None:
+    from vostui.host.conntrack import summarize_text
+
+    text = read("centos7-1.4.21", "proc-net-nf_conntrack.txt")
+    assert summarize_text(text, SIP) == summarize_entries(parse_conntrack_entries(text), SIP)

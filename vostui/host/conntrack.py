@@ -32,7 +32,7 @@ UDP_TIMEOUT_PATHS = {
 }
 BUCKETS_PATH = "/proc/sys/net/netfilter/nf_conntrack_buckets"
 WATCHED_STATS = ("insert_failed", "drop", "early_drop", "invalid", "search_restart")
-DEFAULT_CAP = 20_000
+DEFAULT_CAP = 5_000
 TOP_SOURCES = 20
 MAX_SIP_ENTRIES = 200
 
@@ -317,6 +317,52 @@ def summarize_entries(
     return top_sources, tuple(sip), sip_total, dict(protocols), scanned
 
 
+def summarize_text(
+    text: str,
+    sip_ports: Iterable[int],
+    top: int = TOP_SOURCES,
+    max_sip: int = MAX_SIP_ENTRIES,
+) -> tuple[tuple[SourceCount, ...], tuple[ConntrackEntry, ...], int, dict[str, int], int]:
+    """Like `summarize_entries` over `/proc/net/nf_conntrack` text, without building an
+    entry per line: only the source, protocol and ports are cut out (the table can hold
+    a million lines); full entries are parsed for the SIP-port lines kept."""
+    ports = {str(p) for p in sip_ports}
+    per_source: Counter[str] = Counter()
+    per_source_sip: Counter[str] = Counter()
+    protocols: Counter[str] = Counter()
+    sip: list[ConntrackEntry] = []
+    sip_total = scanned = 0
+    for line in text.splitlines():
+        at = line.find("src=")
+        if at < 0:
+            continue
+        scanned += 1
+        source = line[at + 4 : line.find(" ", at)]
+        per_source[source] += 1
+        head = line[:at].split()
+        protocols[
+            head[2]
+            if head and head[0] in ("ipv4", "ipv6") and len(head) > 2
+            else (head[0] if head else "?")
+        ] += 1
+        sp = line.find("sport=", at)
+        dp = line.find("dport=", at)
+        sport = line[sp + 6 : line.find(" ", sp)] if sp > 0 else ""
+        dport = line[dp + 6 : line.find(" ", dp)] if dp > 0 else ""
+        if sport in ports or dport in ports:
+            sip_total += 1
+            per_source_sip[source] += 1
+            if len(sip) < max_sip:
+                entry = parse_conntrack_line(line)
+                if entry is not None:
+                    sip.append(entry)
+    top_sources = tuple(
+        SourceCount(address, count, per_source_sip.get(address, 0))
+        for address, count in per_source.most_common(top)
+    )
+    return top_sources, tuple(sip), sip_total, dict(protocols), scanned
+
+
 def parse_conntrack_entries(text: str) -> Iterator[ConntrackEntry]:
     for line in text.splitlines():
         entry = parse_conntrack_line(line)
@@ -346,9 +392,10 @@ class ConntrackEntriesCollector:
         count_text = self.access.read(COUNT_PATHS[0]) if self.access.local else None
         text = files.get(ENTRIES_PATH)
         source = ENTRIES_PATH
-        entries: Iterable[ConntrackEntry]
+        entries: Iterable[ConntrackEntry] = ()
+        summary = None
         if text is not None:
-            entries = parse_conntrack_entries(text)
+            summary = summarize_text(text, self.sip_ports)
         elif self.netlink and self.access.local:
             entries = _netlink_entries(self.cap)
             source = "netlink"
@@ -364,7 +411,9 @@ class ConntrackEntriesCollector:
             lines = result.stdout.splitlines()[: self.cap]
             entries = parse_conntrack_entries("\n".join(lines))
             source = "conntrack -L"
-        top, sip, sip_total, protocols, scanned = summarize_entries(entries, self.sip_ports)
+        if summary is None:
+            summary = summarize_entries(entries, self.sip_ports)
+        top, sip, sip_total, protocols, scanned = summary
         total = _int(count_text)
         if total is None and not self.access.local:
             total = _int(self.access.read(COUNT_PATHS[0]))

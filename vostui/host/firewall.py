@@ -55,6 +55,7 @@ class FirewallCollector:
         self._version: tuple[str, str] | None = None
         self._polls = 0
         self._native_tables: tuple[tuple[str, str], ...] = ()
+        self._rules: dict = {}  # rule identity → last Rule, reused while the rule is idle
 
     def _save_for(self, family: str) -> str:
         base = self.command if family == "ipv4" else self.command.replace("iptables", "ip6tables")
@@ -113,7 +114,7 @@ class FirewallCollector:
             backend=backend,
             version=version,
             source="iptables-save",
-            tables=build_tables(saved, packet_rates, byte_rates, self.sip_ports),
+            tables=build_tables(saved, packet_rates, byte_rates, self.sip_ports, self._rules),
             warnings=tuple(warnings),
             interval=interval,
         )

@@ -464,11 +464,30 @@ class SaveParser:
 
     cache: dict[str, RuleSpec] = field(default_factory=dict)
     max_cache: int = 50_000
+    # family → (rule set without counters, tables wanted, tables parsed, counter slots)
+    _last: dict[str, tuple[str, frozenset[str] | None, tuple[SavedTable, ...], tuple]] = field(
+        default_factory=dict
+    )
 
     def parse(
         self, text: str, family: str = "ipv4", tables: Iterable[str] | None = None
     ) -> tuple[SavedTable, ...]:
+        """Parse the text; when only counters changed since the last call (the usual
+        case), reuse the parsed rules and read just the numbers."""
         wanted = None if tables is None else frozenset(tables)
+        skeleton = _strip_counters(text)
+        last = self._last.get(family)
+        if last is not None and last[0] == skeleton and last[1] == wanted:
+            fast = _refill(last[2], last[3], _COUNTERS.findall(text))
+            if fast is not None:
+                return fast
+        parsed = self._parse(text, family, wanted)
+        self._last[family] = (skeleton, wanted, parsed, _slots(text, parsed, wanted))
+        return parsed
+
+    def _parse(
+        self, text: str, family: str, wanted: frozenset[str] | None
+    ) -> tuple[SavedTable, ...]:
         cache = self.cache
         out: list[SavedTable] = []
         table_name: str | None = None
@@ -538,6 +557,88 @@ class SaveParser:
         return tuple(out)
 
 
+# Counters only where iptables-save puts them: at the start of a rule line, or at the end
+# of a chain line (`:INPUT ACCEPT [1:2]`), never inside a quoted comment.
+_COUNTERS = re.compile(r"^(?::[^\n\[]* )?\[(\d+):(\d+)\]", re.M)
+_COMMENT = re.compile(r"^#.*$", re.M)
+
+
+def _strip_counters(text: str) -> str:
+    return _COMMENT.sub("", _COUNTERS.sub(_keep_head, text))
+
+
+def _keep_head(match: re.Match[str]) -> str:
+    whole = match.group(0)
+    return whole[: whole.rfind("[")]
+
+
+def _refill(
+    tables: tuple[SavedTable, ...],
+    slots: tuple[tuple[int, int, int] | None, ...],
+    numbers: list[tuple[str, str]],
+) -> tuple[SavedTable, ...] | None:
+    """The same tables with new counters; `slots` says where each counter in the text
+    goes: (table, chain, rule) with rule -1 for the chain's own counter, None to skip."""
+    if len(numbers) != len(slots):
+        return None
+    heads = [[(c.packets, c.bytes) for c in t.chains] for t in tables]
+    rules = [[list(c.rules) for c in t.chains] for t in tables]
+    for slot, (p, b) in zip(slots, numbers, strict=True):
+        if slot is None:
+            continue
+        ti, ci, ri = slot
+        if ri < 0:
+            heads[ti][ci] = (int(p), int(b))
+        else:
+            rules[ti][ci][ri] = (int(p), int(b), rules[ti][ci][ri][2])
+    return tuple(
+        SavedTable(
+            t.family,
+            t.name,
+            tuple(
+                SavedChain(c.name, c.policy, *heads[ti][ci], tuple(rules[ti][ci]))
+                for ci, c in enumerate(t.chains)
+            ),
+        )
+        for ti, t in enumerate(tables)
+    )
+
+
+def _slots(
+    text: str, tables: tuple[SavedTable, ...], wanted: frozenset[str] | None
+) -> tuple[tuple[int, int, int] | None, ...]:
+    """Where each counter of the text belongs in `tables` (see `_refill`)."""
+    index = {t.name: i for i, t in enumerate(tables)}
+    chain_index = [{c.name: j for j, c in enumerate(t.chains)} for t in tables]
+    seen_rules: list[dict[str, int]] = [{} for _ in tables]
+    slots: list[tuple[int, int, int] | None] = []
+    ti: int | None = None
+    for line in text.splitlines():
+        line = line.strip()
+        if line.startswith("*"):
+            name = line[1:].strip()
+            ti = index.get(name) if wanted is None or name in wanted else None
+            continue
+        if not _COUNTERS.match(line):
+            continue
+        if ti is None:
+            slots.append(None)
+            continue
+        if line.startswith(":"):
+            chain = line[1:].split()[0]
+            slots.append((ti, chain_index[ti][chain], -1))
+            continue
+        rest = line[line.find("]") + 1 :].lstrip()
+        chain = rest[3:].partition(" ")[0] if rest.startswith("-A ") else ""
+        if chain not in chain_index[ti]:
+            slots.append(None)
+            continue
+        n = seen_rules[ti].get(chain, 0)
+        seen_rules[ti][chain] = n + 1
+        slots.append((ti, chain_index[ti][chain], n))
+    return tuple(slots)
+
+
 def _counters(text: str) -> tuple[int, int]:
     text = text.strip().strip("[]")
     packets, _, nbytes = text.partition(":")
@@ -559,9 +660,16 @@ def build_tables(
     rates: Mapping[tuple[str, str, str, int, str], float | None] | None = None,
     byte_rates: Mapping[tuple[str, str, str, int, str], float | None] | None = None,
     sip_ports: Iterable[int] = (),
+    previous: dict[tuple[str, str, str, int, str], Rule] | None = None,
 ) -> tuple[Table, ...]:
-    """Turn parsed tables into snapshot tables, with rates and SIP flags."""
+    """Turn parsed tables into snapshot tables, with rates and SIP flags.
+
+    `previous` (filled in place) lets an idle rule keep last poll's Rule object: with
+    thousands of rules, most of them idle, that is most of the cost of a poll.
+    """
     ports = tuple(sip_ports)
+    cache = previous if previous is not None else {}
+    seen: set[tuple[str, str, str, int, str]] = set()
     rates = rates or {}
     byte_rates = byte_rates or {}
     tables: list[Table] = []
@@ -571,8 +679,18 @@ def build_tables(
             built: list[Rule] = []
             for index, (packets, nbytes, spec) in enumerate(chain.rules, start=1):
                 key = (table.family, table.name, chain.name, index, spec.text)
-                built.append(
-                    Rule(
+                rate, byte_rate = rates.get(key), byte_rates.get(key)
+                old = cache.get(key)
+                if (
+                    old is not None
+                    and old.packets == packets
+                    and old.bytes == nbytes
+                    and old.packets_per_second == rate
+                    and old.bytes_per_second == byte_rate
+                ):
+                    built.append(old)
+                else:
+                    rule = Rule(
                         table.family,
                         table.name,
                         chain.name,
@@ -580,11 +698,13 @@ def build_tables(
                         spec,
                         packets,
                         nbytes,
-                        rates.get(key),
-                        byte_rates.get(key),
+                        rate,
+                        byte_rate,
                         spec.touches(ports) if spec.ports else False,
                     )
-                )
+                    cache[key] = rule
+                    built.append(rule)
+                seen.add(key)
             chains.append(
                 Chain(
                     table.family,
@@ -597,6 +717,9 @@ def build_tables(
                 )
             )
         tables.append(Table(table.family, table.name, _mark_sip_paths(chains)))
+    if previous is not None and len(previous) > len(seen):
+        for key in [k for k in previous if k not in seen]:
+            del previous[key]
     return tuple(tables)
 
 

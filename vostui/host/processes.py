@@ -1,7 +1,7 @@
 """The softswitch's processes: CPU, memory, threads, open files, up time, restarts seen.
 
 A full scan of /proc costs a few milliseconds on a busy host, so the collector scans all
-processes only every `rescan_every` polls (and whenever a watched process vanished);
+processes only every `rescan_every` polls (10) (and whenever a watched process vanished);
 in between it refreshes the processes it already knows.
 """
 
@@ -57,7 +57,7 @@ def matches_name(names: Iterable[str], comm: str, cmdline: list[str]) -> str | N
 
 
 class ProcessCollector:
-    def __init__(self, names: Iterable[str] = (), rescan_every: int = 5) -> None:
+    def __init__(self, names: Iterable[str] = (), rescan_every: int = 10) -> None:
         self.names = tuple(names)
         self.rescan_every = max(1, rescan_every)
         self._known: dict[int, tuple[str, psutil.Process]] = {}
@@ -69,9 +69,10 @@ class ProcessCollector:
 
     def _scan(self) -> None:
         found: dict[int, tuple[str, psutil.Process]] = {}
-        for proc in psutil.process_iter(["name", "cmdline"]):
-            info = proc.info
-            name = matches_name(self.names, info.get("name") or "", info.get("cmdline") or [])
+        # Names only: reading every process's command line costs more than the rest of
+        # the poll; the kernel's name is what `ps`, `top` and `pidof` show anyway.
+        for proc in psutil.process_iter(["name"]):
+            name = matches_name(self.names, proc.info.get("name") or "", [])
             if name is not None:
                 found[proc.pid] = (name, proc)
         self._known = found
@@ -79,7 +80,7 @@ class ProcessCollector:
     def poll(self) -> ProcessSnapshot:
         at = time.time()
         self._polls += 1
-        if self._rescan or self._polls % self.rescan_every == 0 or not self._known:
+        if self._rescan or self._polls % self.rescan_every == 0:
             self._scan()
             self._rescan = False
         processes: list[ProcessInfo] = []
