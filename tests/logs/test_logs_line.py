@@ -122,7 +122,7 @@ def test_logs_identifiers_from_a_softswitch_line() -> None:
     )
     assert extract_call_ids(text) == ("3c2a-77@192.0.2.10",)
     assert extract_ips(text) == ("192.0.2.10", "203.0.113.5", "198.51.100.7")
-    assert extract_numbers(text) == ("88012345678", "0044123456789")
+    assert extract_numbers(text) == ("0044123456789", "88012345678")
 
 
 @pytest.mark.parametrize(

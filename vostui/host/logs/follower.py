@@ -34,6 +34,7 @@ from vostui.host.logs.security import (
 )
 from vostui.host.logs.tail import (
     COMPRESSED,
+    MAX_BACKLOG,
     MAX_FINISHED,
     MISSING,
     FileTail,
@@ -125,7 +126,7 @@ class LogFollower:
         max_files: int = 64,
         grace: float = 2.0,
         forget_after: float = 60.0,
-        max_backlog: int = 64 * 1024 * 1024,
+        max_backlog: int = MAX_BACKLOG,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.tail_lines = tail_lines

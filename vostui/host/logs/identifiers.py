@@ -19,9 +19,13 @@ _IPV6 = re.compile(r"(?<![\w:.])(?:[0-9A-Fa-f]{0,4}:){2,7}[0-9A-Fa-f]{0,4}(?![\w
 _CALL_ID_AT = re.compile(
     r"call[-_ ]?id\s*[:=]\s*[<\"'\[]?([^\s\"'<>\[\](),;]{3,256})", re.IGNORECASE
 )
-_DIGITS = re.compile(r"\+?[0-9]{5,20}")
-_URI_NUMBER = re.compile(r"(?:sips?|tel):\+?([0-9]{3,20})(?=[@;> ]|$)", re.IGNORECASE)
-_URI_HINTS = ("sip:", "SIP:", "tel:", "TEL:", "sips:", "SIPS:")
+# A number stands after "=" or ":" ("caller=123…", "sip:100@", "callee: <tel:+44…>"); what
+# stands before that sign says whether it is a phone number. Starting the pattern with the
+# sign lets the scan skip quickly over everything else.
+_VALUE = re.compile(
+    r"[=:][ \t]*[\"'<]?(?P<scheme>(?:sips?|tel):)?\+?(?P<digits>[0-9]{3,20})(?![0-9A-Za-z.:_-])",
+    re.IGNORECASE,
+)
 _KEY_WORDS = (
     "caller",
     "callee",
@@ -43,7 +47,7 @@ _KEY_WORDS = (
 _KEYS = frozenset(
     word + suffix for word in _KEY_WORDS for suffix in ("", "number", "num", "no", "id", "e164")
 )
-_URI_SCHEMES = ("sip:", "sips:", "tel:")
+_URI_SCHEMES = ("sips", "sip", "tel")
 _FIREWALL_FIELDS = (" SRC=", " DST=")
 
 
@@ -57,13 +61,13 @@ def _ipv4(text: str) -> list[str]:
     found = []
     for match in _IPV4.finditer(text):
         start, end = match.span()
-        if start and text[start - 1] in ".":
+        if start and text[start - 1] == ".":
             continue  # part of a longer dotted run ("1.2.3.4.5", a version)
         if text[end : end + 1] == "." and text[end + 1 : end + 2].isdigit():
             continue
         ip = match.group()
-        parts = ip.split(".")
-        if all(len(p) <= 3 and int(p) <= 255 for p in parts):
+        a, b, c, d = ip.split(".")
+        if len(ip) <= 15 and int(a) <= 255 and int(b) <= 255 and int(c) <= 255 and int(d) <= 255:
             found.append(ip)
     return found
 
@@ -122,39 +126,42 @@ def extract_call_ids(text: str) -> tuple[str, ...]:
     return _unique(found)
 
 
-def _key_before(context: str) -> bool:
-    """Does `context` end with a number field's name: "caller=", "callee: <sip:", "ani='"?"""
-    context = context.rstrip("\"'< ")
-    lowered = context.lower()
-    for scheme in _URI_SCHEMES:
-        if lowered.endswith(scheme):
-            context = context[: -len(scheme)].rstrip("\"'< ")
-            break
-    if not context or context[-1] not in "=:":
-        return False
-    context = context[:-1].rstrip()
-    start = len(context)
-    while start and (context[start - 1].isalnum() or context[start - 1] in "-_"):
+def _key_before(text: str, sign: int) -> bool:
+    """Is the word before `text[sign]` (an "=" or ":") a number field's name?"""
+    end = sign
+    while end and text[end - 1] in " \t\"'":
+        end -= 1
+    start = end
+    while start and end - start < 24 and (text[start - 1].isalnum() or text[start - 1] in "-_"):
         start -= 1
-    word = context[start:].lower().replace("-", "").replace("_", "")
-    return word in _KEYS
+    return text[start:end].lower().replace("-", "").replace("_", "") in _KEYS
+
+
+def _uri_before(text: str, sign: int) -> bool:
+    """Is the ":" at `sign` the end of "sip:", "sips:" or "tel:" (not of "gossip:")?"""
+    for scheme in _URI_SCHEMES:
+        start = sign - len(scheme)
+        if start >= 0 and text[start:sign].lower() == scheme:
+            return start == 0 or not text[start - 1].isalnum()
+    return False
 
 
 def extract_numbers(text: str) -> tuple[str, ...]:
     if is_firewall_line(text):
         return ()
     found: list[str] = []
-    if any(hint in text for hint in _URI_HINTS):
-        found.extend(_URI_NUMBER.findall(text))
-    for match in _DIGITS.finditer(text):
-        start, end = match.span()
-        before = text[start - 1 : start]
-        after = text[end : end + 1]
-        # Part of a word, an address, a clock or a longer run of digits: not a number.
-        if before.isalnum() or after.isalnum() or after in (".", ":") or before in (".", "_", "-"):
-            continue
-        if before and before in "=:<'\" " and _key_before(text[max(0, start - 30) : start]):
-            found.append(match.group().lstrip("+"))
+    for match in _VALUE.finditer(text):
+        sign = match.start()
+        digits = match.group("digits")
+        if match.group("scheme"):
+            # "callee=sip:8801…@": a URI user part, named by a field or not.
+            if text[match.end() : match.end() + 1] in ("@", ";", ">", " ", ""):
+                found.append(digits)
+        elif text[sign] == ":" and _uri_before(text, sign):
+            if text[match.end() : match.end() + 1] in ("@", ";", ">", " ", ""):
+                found.append(digits)
+        elif len(digits) >= 5 and _key_before(text, sign):
+            found.append(digits)
     return _unique(found)
 
 
