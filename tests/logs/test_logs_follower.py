@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -94,3 +96,20 @@ def test_logs_follower_from_config_follows_the_configured_paths(tmp_path: Path) 
         (str(tmp_path / "secure"), "missing"),
     }
     assert snapshot.lines[0].text.endswith("started")
+
+
+def test_logs_package_is_headless() -> None:
+    """The log pane's data layer runs in the CLI and in benchmarks: no UI library."""
+    code = (
+        "import sys, vostui.host.logs; "
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('textual', 'rich')))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+        stdin=subprocess.DEVNULL,
+    )
+    assert done.stdout.strip() == "[]"

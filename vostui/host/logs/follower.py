@@ -205,8 +205,8 @@ class LogFollower:
     def stop(self, timeout: float = 2.0) -> None:
         """Stop the thread (within one poll interval), the journal child, close files."""
         self._stop.set()
-        if self._journal is not None:
-            self._journal.close()
+        # The thread never blocks (files and the journal pipe are read without
+        # waiting), so it ends within one poll; then its sources can be closed safely.
         if self._thread is not None:
             self._thread.join(timeout)
         for source in self._sources.values():

@@ -89,6 +89,8 @@ class JournalTail:
         proc = self._proc
         if proc is None or self._splitter is None or proc.stdout is None:
             return out, False
+        if self.state != FOLLOWING:
+            return out, False
         self._read_stderr()
         done = 0
         ended = False
