@@ -99,7 +99,7 @@ def rotate_delete(writer: NumberedWriter, index: int) -> None:
         writer.reopen()
 
 
-def wait_polls(follower: LogFollower, count: int = 2, limit: float = 5.0) -> None:
+def wait_polls(follower: LogFollower, count: int = 2, limit: float = 30.0) -> None:
     """Wait until the follower's thread has completed `count` more polls."""
     target = follower.polls + count
     deadline = time.monotonic() + limit
