@@ -13,12 +13,13 @@ from textual.binding import Binding, BindingType
 from textual.containers import Container
 from textual.content import Content
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from vostui.engine.snapshot import CallView, EngineSnapshot, MessageRecord
 from vostui.ladder import Ladder, build_ladder, clock_ms, namer, render_text
 from vostui.text import clean_line
 from vostui.ui.format import BAD, GOOD, QUIET, clock, duration, seconds
+from vostui.ui.keybar import KeyBar
 from vostui.ui.ladder_view import LadderView
 from vostui.ui.message_view import MessageView
 
@@ -71,6 +72,20 @@ class CallScreen(Screen[None]):
         self.only_leg: int | None = None
         self.gone = False
 
+    def open(self, key: str, snapshot: EngineSnapshot) -> None:
+        """Show another call in this (installed, reused) screen."""
+        self.key = key
+        self.call = snapshot.call(key)
+        self.softswitch = snapshot.softswitch
+        self.only_leg = None
+        self.gone = False
+        view = self.query_one(LadderView)
+        view.set_ladder(self._ladder(), delta=self.delta, keep=None)
+        view.scroll_to(0, 0, animate=False, immediate=True)
+        self.query_one(MessageView).scroll_home(animate=False)
+        self._head(None)
+        view.focus()
+
     @property
     def vostui(self) -> VostuiApp:
         from vostui.ui.app import VostuiApp
@@ -83,7 +98,7 @@ class CallScreen(Screen[None]):
         with Container(id="call-body"):
             yield LadderView(id="ladder")
             yield MessageView(id="message")
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.query_one("#ladder", LadderView).border_title = "Ladder"

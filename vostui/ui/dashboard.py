@@ -15,13 +15,13 @@ from textual.containers import Container
 from textual.events import DescendantFocus
 from textual.screen import Screen
 from textual.widget import Widget
-from textual.widgets import Footer
 
 from vostui.engine.snapshot import EngineSnapshot
 from vostui.ui.alerts_strip import AlertsStrip
 from vostui.ui.calls_pane import CallsPane
 from vostui.ui.conntrack_pane import ConntrackPane
 from vostui.ui.firewall_pane import FirewallPane
+from vostui.ui.keybar import KeyBar
 from vostui.ui.logs_pane import LogsPane
 from vostui.ui.pane import Pane
 from vostui.ui.registrations_pane import RegistrationsPane
@@ -79,7 +79,7 @@ class DashboardScreen(Screen[None]):
             yield LogsPane(id="logs")
             yield SystemPane(id="system")
         yield StatusBar(process=not getattr(self.app, "deterministic", False))
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.query_one(CallsPane).table.focus()

@@ -11,12 +11,13 @@ from textual.binding import Binding, BindingType
 from textual.containers import Container
 from textual.content import Content
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from vostui.engine.snapshot import EngineSnapshot, MessageRecord, RegistrationView
 from vostui.ladder import arrow_label, clock_ms
 from vostui.text import clean_line
 from vostui.ui.format import BAD, GOOD, QUIET, clock, duration
+from vostui.ui.keybar import KeyBar
 from vostui.ui.message_view import MessageView
 from vostui.ui.registrations_pane import registration_key
 from vostui.ui.table import Cell, ColumnSpec, RowTable, Tone
@@ -123,7 +124,7 @@ class RegistrationScreen(Screen[None]):
         with Container(id="registration-body"):
             yield RowTable(HISTORY_COLUMNS, empty_text="no attempts kept", id="history")
             yield MessageView(id="registration-message")
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.query_one("#history", RowTable).border_title = "Attempts"

@@ -66,6 +66,7 @@ class StatusBar(Static):
         elif state == "running" and not wide:
             state = ""  # the figures beside it say so; 80 columns need the room
         drops = status.kernel_drops
+        drop_text = count(drops) if status.progress is None else "-"  # files have no kernel drops
         sep = ("  │ " if wide else " │ ", QUIET)
         own = "vostui -"
         if self._process is not None:
@@ -87,7 +88,7 @@ class StatusBar(Static):
                 (f"{rate(status.packets_per_s)} pkt/s {rate(status.sip_per_s)} SIP/s", ""),
                 sep,
                 ("drops " if wide else "drop ", ""),
-                (count(drops), BAD if drops else ""),
+                (drop_text, BAD if drops else ""),
                 ("  malformed " if wide else " malf ", ""),
                 (count(status.malformed), WARN if status.malformed else ""),
                 ("  evicted " if wide else " evict ", ""),
