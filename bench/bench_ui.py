@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import statistics
 import sys
 import time
@@ -243,7 +244,8 @@ async def measure(engine: Engine, calls: int, rounds: int, size: tuple[int, int]
             await timed("down", "down")
             await timed("pagedown", "pagedown")
             await timed("o (sort)", "o")
-            await timed("/ 7 (filter)", "slash", "7")
+            await timed("/ (open filter)", "slash")
+            await timed("7 (filter keystroke)", "7")
             await timed("escape (clear filter)", "escape")
             await timed("enter (call screen)", "enter")
             await timed("down (ladder)", "down")
@@ -251,6 +253,22 @@ async def measure(engine: Engine, calls: int, rounds: int, size: tuple[int, int]
         for name, values in keys.items():
             lines.append(summary(name, values))
     return lines
+
+
+class GcWatch:
+    """Full (generation 2) garbage collections: how many, and how long they stopped us."""
+
+    def __init__(self) -> None:
+        self.started = 0.0
+        self.pauses: list[float] = []
+
+    def __call__(self, phase: str, info: dict[str, int]) -> None:
+        if info.get("generation") != 2:
+            return
+        if phase == "start":
+            self.started = time.perf_counter()
+        else:
+            self.pauses.append((time.perf_counter() - self.started) * 1000)
 
 
 def main() -> int:
@@ -271,8 +289,16 @@ def main() -> int:
     fed = time.perf_counter() - started
     print(f"fed {args.calls} calls ({args.calls * 14} datagrams at most) in {fed:.1f} s")
     print(f"screen {width}x{height}; median / p95 over {args.rounds} rounds")
+    watch = GcWatch()
+    gc.callbacks.append(watch)
     for line in asyncio.run(measure(engine, args.calls, args.rounds, (width, height))):
         print(line)
+    gc.callbacks.remove(watch)
+    if watch.pauses:
+        print(
+            f"full GC during the measurements: {len(watch.pauses)}, "
+            f"longest {max(watch.pauses):.0f} ms ({len(gc.get_objects())} objects tracked)"
+        )
     return 0
 
 

@@ -9,6 +9,7 @@ stops the pipeline, which kills tcpdump.
 from __future__ import annotations
 
 import asyncio
+import gc
 import os
 import signal
 import sys
@@ -95,6 +96,7 @@ class VostuiApp(App[int]):
         self._problem_dismissed: tuple[str, str] | None = None
         self._parent_pid = os.getppid()
         self._call_screen: CallScreen | None = None
+        self._frozen = False
 
     # start-up
 
@@ -171,6 +173,12 @@ class VostuiApp(App[int]):
         status = self.pipeline.status()
         now = snapshot.now if self.deterministic else self.pipeline.now()
         self._check_problem(status)
+        if status.state == "finished" and not self._frozen and not self.deterministic:
+            # A finished capture's calls stay as they are: move them out of the cyclic
+            # collector's sight. Measured with 20k calls (3.6M objects) a full
+            # collection froze the screen for 2.4 s; refcounting still frees them.
+            self._frozen = True
+            gc.freeze()
         if not self.is_running:
             return  # shutting down: the screens are losing their widgets
         screen = self.screen
