@@ -144,7 +144,7 @@ def place_calls(count: int) -> None:
 def test_live_calls_appear_and_quit_leaves_nothing_running(console: tuple[str, int, int]) -> None:
     session, vostui, tcpdump = console
     place_calls(3)
-    assert wait_for(lambda: "3 total" in screen(session), 15), screen(session)
+    assert wait_for(lambda: "0 active, 3 total" in screen(session), 15), screen(session)
     text = screen(session)
     assert text.count("service") >= 3 and "completed" in text
     tmux("send-keys", "-t", session, "Enter")
