@@ -63,7 +63,9 @@ def _parser() -> argparse.ArgumentParser:
     what = p_an.add_mutually_exclusive_group()
     for name in ("calls", "registrations", "gateways", "scanners"):
         what.add_argument(f"--{name}", action="store_true", help=f"only the {name}")
-    p_an.add_argument("--filter", default="", metavar="EXPR", help="e.g. 'state=rejected code>=500'")
+    p_an.add_argument(
+        "--filter", default="", metavar="EXPR", help="e.g. 'state=rejected code>=500'"
+    )
     p_an.add_argument("--quiet", action="store_true", help="no progress on stderr")
 
     p_cfg = sub.add_parser("config", help="show the effective configuration")
@@ -108,6 +110,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("vostui: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
+    except BrokenPipeError:  # `vostui analyze ... | head`: the reader has gone
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_OK
+    except Exception as exc:  # a bug: one line, and the traceback only on request
+        if os.environ.get("VOSTUI_DEBUG"):
+            raise
+        print(
+            f"vostui: internal error: {exc!r} (run with VOSTUI_DEBUG=1 for details, "
+            "and please report it)",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
 
 
 # -- analyze ----------------------------------------------------------------------------
@@ -136,7 +151,11 @@ class Progress:
         if not self.enabled or now - self.last < 0.5:
             return
         self.last = now
-        print(f"\rvostui: reading {os.path.basename(path)} {fraction * 100:5.1f}%", end="", file=sys.stderr)
+        print(
+            f"\rvostui: reading {os.path.basename(path)} {fraction * 100:5.1f}%",
+            end="",
+            file=sys.stderr,
+        )
 
     def done(self) -> None:
         if self.enabled and self.last:
@@ -166,9 +185,13 @@ def analyze(args: argparse.Namespace, config: Config) -> int:
     now = snap.now
     calls = [c for c in snap.calls if not expression or expression.matches(call_fields(c, now))]
     regs = report.sort_registrations(
-        r for r in snap.registrations if not expression or expression.matches(registration_fields(r))
+        r
+        for r in snap.registrations
+        if not expression or expression.matches(registration_fields(r))
     )
-    sources = [s for s in report.scanners(snap) if not expression or expression.matches(source_fields(s))]
+    sources = [
+        s for s in report.scanners(snap) if not expression or expression.matches(source_fields(s))
+    ]
     warnings = [f"{r.path}: {w}" for r in results for w in r.warnings]
     for warning in warnings:
         print(f"vostui: warning: {warning}", file=sys.stderr)
@@ -176,7 +199,9 @@ def analyze(args: argparse.Namespace, config: Config) -> int:
         doc: dict[str, object] = {
             "schema": report.SCHEMA,
             "version": __version__,
-            "files": [{"path": r.path, "frames": r.frames, "warnings": r.warnings} for r in results],
+            "files": [
+                {"path": r.path, "frames": r.frames, "warnings": r.warnings} for r in results
+            ],
             "first": snap.first,
             "last": snap.now,
             "softswitch": list(snap.softswitch),
@@ -200,7 +225,9 @@ def analyze(args: argparse.Namespace, config: Config) -> int:
         if section in (None, "registrations"):
             blocks.append(f"Registrations ({len(regs)})\n" + report.registrations_table(regs, now))
         if section in (None, "gateways"):
-            blocks.append(f"Gateways ({len(snap.gateways)})\n" + report.gateways_table(snap.gateways))
+            blocks.append(
+                f"Gateways ({len(snap.gateways)})\n" + report.gateways_table(snap.gateways)
+            )
         if section in (None, "scanners"):
             blocks.append(f"Suspicious sources ({len(sources)})\n" + report.sources_table(sources))
         print("\n\n".join(blocks))

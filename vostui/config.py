@@ -69,6 +69,12 @@ class Config:
     max_messages_per_dialog: int = 200
     max_registrations: int = 20_000
     max_sources: int = 20_000
+    conntrack_entries_interval: float = 10.0
+    conntrack_entries_cap: int = 5000
+    iptables_command: str = "iptables"
+    log_level_patterns: tuple[tuple[str, ...], ...] = ()  # (file glob, regex, level)
+    failed_login_patterns: tuple[str, ...] = ()  # regexes with a named group `ip`
+    firewall_log_prefixes: tuple[str, ...] = ("SIP-RATE-LIMIT: ",)
     sources: tuple[tuple[str, str], ...] = field(default=(), compare=False)
 
     def gateway_for(self, ip: str) -> Gateway | None:
@@ -96,13 +102,21 @@ def _coerce(name: str, value: Any, default: Any) -> Any:
         for item in value:
             if not isinstance(item, dict) or "name" not in item or "address" not in item:
                 raise ConfigError("each gateway needs name and address")
-            gateway = Gateway(str(item["name"]), str(item["address"]), str(item.get("role", "unknown")))
+            gateway = Gateway(
+                str(item["name"]), str(item["address"]), str(item.get("role", "unknown"))
+            )
             try:
                 gateway.network()
             except ValueError as exc:
                 raise ConfigError(f"gateway {gateway.name}: bad address {gateway.address}") from exc
             out.append(gateway)
         return tuple(out)
+    if name == "log_level_patterns":
+        if not isinstance(value, list) or not all(
+            isinstance(item, list) and len(item) == 3 for item in value
+        ):
+            raise ConfigError("log_level_patterns must be a list of [file glob, regex, level]")
+        return tuple(tuple(str(part) for part in item) for item in value)
     if isinstance(default, tuple):
         if isinstance(value, str):
             value = [v.strip() for v in value.split(",") if v.strip()]
@@ -155,7 +169,7 @@ def load(explicit: str | None = None, overrides: dict[str, Any] | None = None) -
     env_values = {}
     for f in fields(Config):
         value = os.environ.get(f"VOSTUI_{f.name.upper()}")
-        if value is not None and f.name not in ("gateways", "sources"):
+        if value is not None and f.name not in ("gateways", "sources", "log_level_patterns"):
             env_values[f.name] = value
     if env_values:
         config = _apply(config, env_values, "environment")

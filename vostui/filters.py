@@ -110,16 +110,31 @@ def parse(expression: str, known: frozenset[str] | None = None) -> Filter:
 
 
 CALL_FIELDS = frozenset(
-    "caller callee ip callid state code gateway mapping routing duration pdd problem ua".split()
+    [
+        "caller",
+        "callee",
+        "ip",
+        "callid",
+        "state",
+        "code",
+        "gateway",
+        "mapping",
+        "routing",
+        "duration",
+        "pdd",
+        "problem",
+        "ua",
+    ]
 )
-REGISTRATION_FIELDS = frozenset("account source ip state code ua attempts".split())
-SOURCE_FIELDS = frozenset("ip ua signature accounts auth".split())
+REGISTRATION_FIELDS = frozenset(["account", "source", "ip", "state", "code", "ua", "attempts"])
+SOURCE_FIELDS = frozenset(["ip", "ua", "signature", "accounts", "auth"])
 
 
 def call_fields(call: CallView, now: float) -> dict[str, object]:
-    ips = tuple({leg.src.rsplit(":", 1)[0] for leg in call.legs} | {
-        leg.dst.rsplit(":", 1)[0] for leg in call.legs
-    })
+    ips = tuple(
+        {leg.src.rsplit(":", 1)[0] for leg in call.legs}
+        | {leg.dst.rsplit(":", 1)[0] for leg in call.legs}
+    )
     return {
         "caller": tuple(leg.caller for leg in call.legs),
         "callee": tuple(leg.callee for leg in call.legs),

@@ -55,7 +55,10 @@ class FileResult:
 
 
 def feed_frames(
-    engine: Engine, decoder: Decoder, frames: Iterator[Frame], batch: Callable[[], None] | None = None
+    engine: Engine,
+    decoder: Decoder,
+    frames: Iterator[Frame],
+    batch: Callable[[], None] | None = None,
 ) -> int:
     """Decode frames into the engine; returns the number of frames."""
     count = 0
@@ -88,10 +91,9 @@ def read_files(
         frames = open_frames(path, reader)
         tick: Callable[[], None] | None = None
         if progress is not None:
-            handle_pos = _position(reader)
 
-            def tick(path: str = path, pos: Callable[[], int] = handle_pos) -> None:
-                progress(path, min(1.0, pos() / size))
+            def tick(path: str = path, reader: CaptureReader = reader, size: int = size) -> None:
+                progress(path, min(1.0, reader.offset / size))
 
         count = feed_frames(engine, decoder, frames, tick)
         decoder.flush()
@@ -100,10 +102,6 @@ def read_files(
     engine.add_malformed(decoder.stats.malformed)
     engine.finish()
     return results
-
-
-def _position(reader: CaptureReader) -> Callable[[], int]:
-    return lambda: reader.offset
 
 
 class Pipeline:
@@ -154,7 +152,9 @@ class Pipeline:
 
     def start(self) -> None:
         target = self._run_live if self.live else self._run_files
-        self.thread = threading.Thread(target=self._guard(target), name="vostui-capture", daemon=True)
+        self.thread = threading.Thread(
+            target=self._guard(target), name="vostui-capture", daemon=True
+        )
         self.thread.start()
 
     def _guard(self, target: Callable[[], None]) -> Callable[[], None]:
@@ -225,7 +225,9 @@ class Pipeline:
                         self._replay_offset = time.time() - frame.ts
                     last_ts = max(last_ts, frame.ts)
                     if self.realtime:
-                        self._wait_until(frame.ts + loop_round * self._loop_span, pending, loop_round)
+                        self._wait_until(
+                            frame.ts + loop_round * self._loop_span, pending, loop_round
+                        )
                     pending.extend(self.decoder.decode(frame))
                     if len(pending) >= BATCH:
                         self._feed(pending, loop_round)
@@ -303,7 +305,10 @@ class Pipeline:
         packets = self.decoder.stats.packets
         if now - mark_time >= 1.0:
             span = now - mark_time
-            self._rates = ((packets - mark_packets) / span, (counters.sip_messages - mark_sip) / span)
+            self._rates = (
+                (packets - mark_packets) / span,
+                (counters.sip_messages - mark_sip) / span,
+            )
             self._rate_mark = (now, packets, counters.sip_messages)
         drops = self.capture.kernel_drops if self.capture is not None else None
         return SourceStatus(

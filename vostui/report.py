@@ -55,7 +55,9 @@ def table(headers: Sequence[str], rows: Iterable[Sequence[object]], limit: int =
             widths[i] = max(widths[i], len(cell))
     lines = ["  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip()]
     lines.append("  ".join("-" * w for w in widths))
-    lines += ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in cells]
+    lines += [
+        "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in cells
+    ]
     return "\n".join(lines)
 
 
@@ -79,7 +81,18 @@ def calls_table(calls: Sequence[CallView], now: float) -> str:
         )
         for c in calls
     ]
-    headers = ("start", "dur", "caller", "callee", "from gw", "to gw", "state", "pdd", "code", "legs")
+    headers = (
+        "start",
+        "dur",
+        "caller",
+        "callee",
+        "from gw",
+        "to gw",
+        "state",
+        "pdd",
+        "code",
+        "legs",
+    )
     return table(headers, rows)
 
 
@@ -118,7 +131,18 @@ def gateways_table(gateways: Sequence[GatewayView]) -> str:
         )
         for g in gateways
     ]
-    headers = ("gateway", "address", "role", "calls", "ans", "ASR", "ACD", "PDD", "cps/peak", "codes")
+    headers = (
+        "gateway",
+        "address",
+        "role",
+        "calls",
+        "ans",
+        "ASR",
+        "ACD",
+        "PDD",
+        "cps/peak",
+        "codes",
+    )
     return table(headers, rows, limit=60)
 
 

@@ -11,12 +11,14 @@ from __future__ import annotations
 import re
 
 MAX_FIELD = 512
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+# C0 (but tab and newline), DEL, C1; and the invisible characters that reorder or hide
+# text: bidi embeddings, overrides and isolates, zero-width spaces and joiners, BOM.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
 
 
 def _escape(match: re.Match[str]) -> str:
     code = ord(match.group())
-    return f"\\x{code:02x}"
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
 
 
 def clean(value: str, limit: int = MAX_FIELD) -> str:

@@ -84,8 +84,15 @@ def test_ipv6_fragments_and_pppoe_reach_the_engine() -> None:
 
 @pytest.mark.parametrize(
     "name",
-    sorted(p.name for p in Path(__file__).resolve().parents[2].parent.joinpath(
-        "shared", "corpus").glob("*.pcap*")) or ["(corpus absent)"],
+    sorted(
+        p.name
+        for p in Path(__file__)
+        .resolve()
+        .parents[2]
+        .parent.joinpath("shared", "corpus")
+        .glob("*.pcap*")
+    )
+    or ["(corpus absent)"],
 )
 def test_every_corpus_capture_reads_to_the_end(name: str) -> None:
     path = need_corpus() / name

@@ -130,7 +130,16 @@ class Engine:
 
     def _bare(self, dg: Datagram, msg: SipMessage) -> MessageRecord:
         return MessageRecord(
-            self.index, dg.ts, dg.src, dg.sport, dg.dst, dg.dport, dg.transport, msg, False, dg.frame
+            self.index,
+            dg.ts,
+            dg.src,
+            dg.sport,
+            dg.dst,
+            dg.dport,
+            dg.transport,
+            msg,
+            False,
+            dg.frame,
         )
 
     def _dialog_message(self, dialog: Dialog, dg: Datagram, msg: SipMessage) -> MessageRecord:
@@ -291,7 +300,16 @@ class Engine:
                 a.call_id == msg.call_id and a.cseq == msg.cseq for a in registration.history
             )
         record = MessageRecord(
-            self.index, dg.ts, dg.src, dg.sport, dg.dst, dg.dport, dg.transport, msg, retrans, dg.frame
+            self.index,
+            dg.ts,
+            dg.src,
+            dg.sport,
+            dg.dst,
+            dg.dport,
+            dg.transport,
+            msg,
+            retrans,
+            dg.frame,
         )
         if msg.is_request:
             registration.request(record)

@@ -74,8 +74,7 @@ class Registration:
                 attempt.messages.append(record)
             return
         authorized = (
-            msg.header("authorization") is not None
-            or msg.header("proxy-authorization") is not None
+            msg.header("authorization") is not None or msg.header("proxy-authorization") is not None
         )
         expires = _requested_expires(msg)
         attempt = Attempt(record.ts, msg.cseq, msg.call_id, authorized, expires=expires)

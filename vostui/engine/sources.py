@@ -67,9 +67,7 @@ class Source:
     def answered(self, msg: SipMessage) -> None:
         """A response sent to this source."""
         code = msg.status
-        if code == 403 or (
-            code in (401, 407) and (msg.call_id, msg.cseq) in self.credentialed
-        ):
+        if code == 403 or (code in (401, 407) and (msg.call_id, msg.cseq) in self.credentialed):
             self.auth_failures += 1
             self.dirty = True
 
