@@ -60,7 +60,6 @@ class VostuiApp(App[int]):
 
     CSS = """
     Screen { background: $background; }
-    Footer { height: 1; }
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [

@@ -153,8 +153,8 @@ class CallScreen(Screen[None]):
             (f"  {clean_line(call.state, 16)}", BAD if call.problem else GOOD),
             (f"  {code}", BAD if call.final_code >= 400 else ""),
             (
-                f"  {clean_line(call.mapping_gateway, 32)}"
-                f" → {clean_line(call.routing_gateway, 32)}",
+                f"  {clean_line(call.mapping_gateway, 32) or '-'}"
+                f" → {clean_line(call.routing_gateway, 32) or '-'}",
                 "",
             ),
             (f"\nstart {clock(call.start)}  dur {duration(call.duration(now))}", ""),

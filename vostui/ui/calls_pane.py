@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import ClassVar
+from collections.abc import Callable, Sequence
+from typing import Any, ClassVar
 
 from textual import on
 from textual.actions import SkipAction
@@ -54,7 +54,7 @@ def _code_class_match(call: CallView, digit: str) -> bool:
     return call.final_code // 100 == int(digit)
 
 
-def sort_key(column: str, now: float):
+def sort_key(column: str, now: float) -> Callable[[CallView], Any]:
     """Key function for `sorted` over CallViews by a column."""
     if column == "duration":
         return lambda c: (c.ended if c.ended is not None else now) - c.start

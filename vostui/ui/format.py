@@ -23,6 +23,24 @@ QUIET = "$text-muted"
 ACCENT = "$text-accent bold"
 
 
+def foreground(style: Style) -> Style:
+    """A style's colour and attributes without its background.
+
+    For tones drawn over a cursor bar: the full component style has the theme's
+    alpha colours blended (a partial one does not, and `$text-muted` came out as
+    the background colour), but its background would hide the cursor's.
+    """
+    return Style(
+        color=style.color,
+        bold=style.bold,
+        dim=style.dim,
+        italic=style.italic,
+        underline=style.underline,
+        strike=style.strike,
+        reverse=style.reverse,
+    )
+
+
 def safe(value: str, style: Style | str = "", limit: int = 512) -> Text:
     """Untrusted one-line string to literal `Text` (never markup)."""
     return Text(clean_line(value, limit), style=style, no_wrap=True, end="")

@@ -23,6 +23,7 @@ from vostui.ladder import (
     header_lines,
     line_width,
 )
+from vostui.ui.format import foreground
 
 HEADER_LINES = 2
 
@@ -166,7 +167,7 @@ class LadderView(ScrollView, can_focus=True):
             name = "ladder--redirect"
         else:
             name = "ladder--failure"
-        return self.get_component_rich_style(name, partial=True)
+        return foreground(self.get_component_rich_style(name))
 
     def render_line(self, y: int) -> Strip:
         scroll_x, scroll_y = round(self.scroll_offset.x), round(self.scroll_offset.y)
@@ -176,7 +177,7 @@ class LadderView(ScrollView, can_focus=True):
         if y < HEADER_LINES:
             headers = header_lines(self.ladder, self._col_width)
             text = headers[y] if y < len(headers) else ""
-            style = base + self.get_component_rich_style("ladder--header", partial=True)
+            style = base + self.get_component_rich_style("ladder--header")
             strip = Strip([Segment(text.ljust(full), style)], full)
             return strip.crop(scroll_x, scroll_x + width).extend_cell_length(width, style)
         index = scroll_y + y - HEADER_LINES
@@ -187,11 +188,16 @@ class LadderView(ScrollView, can_focus=True):
         text = line.text.ljust(full)
         style = base
         if arrow.retransmission:
-            style = style + self.get_component_rich_style("ladder--retransmission", partial=True)
-        if index == self.cursor:
-            style = style + self.get_component_rich_style("ladder--cursor", partial=True)
+            style = style + foreground(self.get_component_rich_style("ladder--retransmission"))
         label_style = style if arrow.retransmission else style + self._label_style(arrow)
-        time_style = style + self.get_component_rich_style("ladder--time", partial=True)
+        time_style = style + foreground(self.get_component_rich_style("ladder--time"))
+        if index == self.cursor:
+            cursor = self.get_component_rich_style("ladder--cursor")
+            if self.has_focus:  # the bar in its own colours, readable
+                style = label_style = time_style = base + cursor
+            else:
+                bar = Style(bgcolor=cursor.bgcolor)
+                style, label_style, time_style = style + bar, label_style + bar, time_style + bar
         cut = min(line.label_start, 13)
         segments = [
             Segment(text[:cut], time_style),

@@ -68,32 +68,31 @@ class StatusBar(Static):
         drops = status.kernel_drops
         drop_text = count(drops) if status.progress is None else "-"  # files have no kernel drops
         sep = ("  │ " if wide else " │ ", QUIET)
-        own = "vostui -"
-        if self._process is not None:
-            cpu = self._process.cpu_percent(None)
-            rss = self._process.memory_info().rss / (1024 * 1024)
-            own = (
-                f"vostui {cpu:.0f}% {rss:.0f}M"
-                if not wide
-                else f"vostui cpu {cpu:.0f}% mem {rss:.0f}M"
-            )
-        self.update(
-            Content.assemble(
-                (clean_line(status.label, 60 if wide else 24), "bold"),
-                (
-                    f" {clean_line(state, 20)}" if state else "",
-                    BAD if status.state == "failed" else "",
-                ),
-                sep,
-                (f"{rate(status.packets_per_s)} pkt/s {rate(status.sip_per_s)} SIP/s", ""),
-                sep,
-                ("drops " if wide else "drop ", ""),
-                (drop_text, BAD if drops else ""),
-                ("  malformed " if wide else " malf ", ""),
-                (count(status.malformed), WARN if status.malformed else ""),
-                ("  evicted " if wide else " evict ", ""),
-                (count(status.evicted), WARN if status.evicted else ""),
-                sep,
-                (own, ""),
-            )
-        )
+        parts: list[tuple[str, str]] = [
+            (clean_line(status.label, 60 if wide else 20), "bold"),
+            (f" {clean_line(state, 20)}" if state else "", BAD if status.state == "failed" else ""),
+            sep,
+            (f"{rate(status.packets_per_s)} pkt/s {rate(status.sip_per_s)} SIP/s", ""),
+            sep,
+            ("drops " if wide else "drop ", ""),
+            (drop_text, BAD if drops else ""),
+        ]
+        # narrow: a zero says nothing, so only what is not zero takes room
+        for value, long, short in (
+            (status.malformed, "  malformed ", " malf "),
+            (status.evicted, "  evicted ", " evict "),
+        ):
+            if wide or value:
+                parts += [(long if wide else short, ""), (count(value), WARN if value else "")]
+        parts += [sep, (self._own(wide), "")]
+        self.update(Content.assemble(*parts))
+
+    def _own(self, wide: bool) -> str:
+        """vostui's own CPU and memory: the console must not be what loads the server."""
+        if self._process is None:
+            return "vostui -"
+        cpu = self._process.cpu_percent(None)
+        rss = self._process.memory_info().rss / (1024 * 1024)
+        if wide:
+            return f"vostui cpu {cpu:.0f}% mem {rss:.0f}M"
+        return f"vostui {cpu:.0f}% {rss:.0f}M"

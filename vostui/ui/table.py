@@ -21,7 +21,7 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from vostui.ui.format import fit
+from vostui.ui.format import fit, foreground
 
 # Row tones map to component classes, so the theme decides the colours.
 Tone = Literal["", "problem", "warning", "good", "dim"]
@@ -315,22 +315,26 @@ class RowTable(ScrollView, can_focus=True):
         count = len(self.source)
         if count == 0:
             if y == 1:
-                style = base + self.get_component_rich_style("row-table--empty", partial=True)
+                style = base + foreground(self.get_component_rich_style("row-table--empty"))
                 return Strip([Segment(fit(" " + self.empty_text, width), style)], width)
             return Strip.blank(width, base)
         if index >= count:
             return Strip.blank(width, base)
         cells, tone = self.source.cells(index)
+        if index == self.cursor and self.has_focus:  # the bar in its own colours, readable
+            return self._row(
+                cells, width, base + self.get_component_rich_style("row-table--cursor"), plain=True
+            )
         style = base
         if tone:
-            style = style + self.get_component_rich_style(f"row-table--{tone}", partial=True)
-        if index == self.cursor:
-            name = "row-table--cursor" if self.has_focus else "row-table--cursor-blurred"
-            style = style + self.get_component_rich_style(name, partial=True)
+            style = style + foreground(self.get_component_rich_style(f"row-table--{tone}"))
+        if index == self.cursor:  # not focused: a quiet bar under the row's own colours
+            bar = self.get_component_rich_style("row-table--cursor-blurred")
+            style = style + Style(bgcolor=bar.bgcolor)
         return self._row(cells, width, style)
 
     def _header(self, width: int, base: Style) -> Strip:
-        style = base + self.get_component_rich_style("row-table--header", partial=True)
+        style = base + self.get_component_rich_style("row-table--header")
         titles: list[Cell] = []
         for column, _width in self._columns_for(width):
             mark = ""
@@ -339,7 +343,14 @@ class RowTable(ScrollView, can_focus=True):
             titles.append(column.title + mark)
         return self._row(titles, width, style, header=True)
 
-    def _row(self, cells: Sequence[Cell], width: int, style: Style, header: bool = False) -> Strip:
+    def _row(
+        self,
+        cells: Sequence[Cell],
+        width: int,
+        style: Style,
+        header: bool = False,
+        plain: bool = False,
+    ) -> Strip:
         segments: list[Segment] = []
         layout = self._columns_for(width)
         by_key = {column.key: n for n, column in enumerate(self.columns)}
@@ -352,10 +363,8 @@ class RowTable(ScrollView, can_focus=True):
             else:
                 shown = fit(text, cell_width)
             cell_style = style
-            if tone:
-                cell_style = style + self.get_component_rich_style(
-                    f"row-table--{tone}", partial=True
-                )
+            if tone and not plain:
+                cell_style = style + foreground(self.get_component_rich_style(f"row-table--{tone}"))
             if position:
                 segments.append(Segment(" ", style))
                 used += 1
