@@ -74,7 +74,7 @@ if [ ! -x "$prefix/bin/python" ]; then
 fi
 cleanup() {
     status=$?
-    if [ $status -ne 0 ] && [ $fresh -eq 1 ]; then
+    if [ $status -ne 0 ] && [ $fresh -eq 1 ] && [ -e "$prefix" ]; then
         rm -rf "$prefix"
         echo "install.sh: failed; removed the partial install in $prefix" >&2
     fi

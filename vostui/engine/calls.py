@@ -103,7 +103,9 @@ class Call:
             caller=a.caller,
             callee=a.callee,
             mapping_gateway=a.gateway if a.role == "a" else "",
-            routing_gateway=last_b.gateway if last_b is not None else a.gateway,
+            routing_gateway=(
+                last_b.gateway if last_b is not None else a.gateway if a.role == "direct" else ""
+            ),
             state=state,
             start=a.start,
             ended=ended,
