@@ -25,7 +25,7 @@ CALL_COLUMNS = (
     ColumnSpec("callee", "Callee", 16, 11, flex=True),
     ColumnSpec("mapping", "Mapping", 12, 6, priority=2, flex=True),
     ColumnSpec("routing", "Routing", 12, 6, priority=1, flex=True),
-    ColumnSpec("state", "State", 9, 8),
+    ColumnSpec("state", "State", 10, 9),  # "!rejected": "!" marks a problem call
     ColumnSpec("pdd", "PDD", 5, 4, priority=4, align="right"),
     ColumnSpec("code", "Code", 4, 4, align="right"),
 )
@@ -105,7 +105,7 @@ class CallRows:
             clean_line(call.callee, 64),
             clean_line(call.mapping_gateway, 40),
             clean_line(call.routing_gateway, 40),
-            clean_line(call.state, 16),
+            ("!" if call.problem else "") + clean_line(call.state, 16),
             seconds(call.pdd),
             code,
         ]

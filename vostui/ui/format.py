@@ -16,9 +16,11 @@ from rich.text import Text
 from vostui.text import clean_line
 
 # Styles for textual Content: theme variables, so every theme (and NO_COLOR) applies.
-BAD = "$text-error bold"
-WARN = "$text-warning bold"
-GOOD = "$text-success"
+# The base colours, not the $text-* tints: on a 16-colour terminal the tints came out
+# as plain white, and a failed call no longer stood out. Bold survives NO_COLOR.
+BAD = "$error bold"
+WARN = "$warning bold"
+GOOD = "$success"
 QUIET = "$text-muted"
 ACCENT = "$text-accent bold"
 

@@ -50,9 +50,9 @@ class LadderView(ScrollView, can_focus=True):
     LadderView > .ladder--header { text-style: bold; color: $text-primary; background: $panel; }
     LadderView > .ladder--request { color: $text-accent; text-style: bold; }
     LadderView > .ladder--provisional { color: $text-muted; }
-    LadderView > .ladder--success { color: $text-success; text-style: bold; }
-    LadderView > .ladder--redirect { color: $text-warning; }
-    LadderView > .ladder--failure { color: $text-error; text-style: bold; }
+    LadderView > .ladder--success { color: $success; text-style: bold; }
+    LadderView > .ladder--redirect { color: $warning; }
+    LadderView > .ladder--failure { color: $error; text-style: bold; }
     LadderView > .ladder--retransmission { color: $text-muted; text-style: dim; }
     LadderView > .ladder--cursor { background: $block-cursor-blurred-background; }
     LadderView:focus > .ladder--cursor {

@@ -17,7 +17,7 @@ from vostui.ui.table import Cell, ColumnSpec, RowTable, Tone
 REGISTRATION_COLUMNS = (
     ColumnSpec("account", "Account", 24, 10, flex=True),
     ColumnSpec("source", "Source", 21, 12, priority=2),
-    ColumnSpec("state", "State", 10, 6),
+    ColumnSpec("state", "State", 11, 8),  # "!forbidden": "!" marks a failing one
     ColumnSpec("code", "Code", 4, 4, align="right"),
     ColumnSpec("attempts", "Tries", 5, 5, priority=3, align="right"),
     ColumnSpec("expires", "Expires", 8, 7, priority=1, align="right"),
@@ -62,7 +62,7 @@ class RegistrationRows:
             [
                 clean_line(reg.account, 96),
                 clean_line(reg.source, 48),
-                clean_line(reg.state, 16),
+                ("!" if reg.failing else "") + clean_line(reg.state, 16),
                 code,
                 str(reg.attempts),
                 expires_in(reg, self.now),

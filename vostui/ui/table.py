@@ -122,9 +122,9 @@ class RowTable(ScrollView, can_focus=True):
         background: $block-cursor-background; color: $block-cursor-foreground; text-style: bold;
     }
     RowTable > .row-table--cursor-blurred { background: $block-cursor-blurred-background; }
-    RowTable > .row-table--problem { color: $text-error; }
-    RowTable > .row-table--warning { color: $text-warning; }
-    RowTable > .row-table--good { color: $text-success; }
+    RowTable > .row-table--problem { color: $error; text-style: bold; }
+    RowTable > .row-table--warning { color: $warning; }
+    RowTable > .row-table--good { color: $success; }
     RowTable > .row-table--dim { color: $text-muted; }
     RowTable > .row-table--empty { color: $text-muted; text-style: italic; }
     """
@@ -199,11 +199,15 @@ class RowTable(ScrollView, can_focus=True):
     # data
 
     def set_source(self, source: RowSource) -> None:
-        """New rows: keep the cursor on the same key when it is still there."""
+        """New rows: keep the cursor on the same key when it is still there.
+
+        A cursor on the first row stays there, like `tail -f`: while the operator has
+        not moved, the newest call stays under the cursor as calls arrive.
+        """
         self.source = source
         count = len(source)
         index = self.cursor
-        if self._cursor_key is not None and count:
+        if self.cursor > 0 and self._cursor_key is not None and count:
             found = self._find(self._cursor_key, near=self.cursor)
             index = found if found is not None else min(self.cursor, count - 1)
         self.virtual_size = Size(self.size.width, count + 1)
