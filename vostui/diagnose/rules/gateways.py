@@ -1,0 +1,399 @@
+"""Per-gateway health: failed calls by class, ASR against its own level, PDD, short calls.
+
+Each rule reads `Context.legs_by_gateway` (the legs whose outcome is that gateway's)
+and, except the ASR rule, only the legs started in the last `recent_seconds`, so an
+old incident does not stay on screen for the rest of the day.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from statistics import median
+
+from vostui.diagnose.context import Context, call_line, find, is_invite_response, message_line
+from vostui.diagnose.finding import (
+    CRITICAL,
+    GATEWAY,
+    INFO,
+    NOTICE,
+    WARNING,
+    Affected,
+    Finding,
+    Ref,
+    evidence,
+    refs,
+)
+from vostui.engine.dialog import ENDED
+from vostui.engine.snapshot import CallView, LegView, MessageRecord
+from vostui.report import seconds
+from vostui.sip.codes import lookup
+
+EXAMPLES = 3
+
+
+@dataclass(frozen=True, slots=True)
+class FailureClass:
+    rule: str
+    codes: frozenset[int]  # 0: no final response at all (timed out)
+    what: str  # "busy", in a title
+    severity: str
+    cause: str
+    check: str
+    fix: str
+
+
+FAILURE_CLASSES = (
+    FailureClass(
+        "gateway.capacity",
+        frozenset({500, 502, 503, 504}),
+        "capacity or server fault",
+        WARNING,
+        "The far end is out of channels or capacity (503), overloaded, or its softswitch "
+        "fails (500, 502, 504). A vendor sends 503 when its own route behind it is down "
+        "or when you exceed your concurrent-call limit.",
+        "Concurrent calls and CPS towards this gateway against the agreed limits; the "
+        "Reason header and Warning of the 503; the vendor's status. Does failover to the "
+        "next route happen?",
+        "Lower the concurrency/CPS limit for this gateway, let the softswitch fail over "
+        "on 503, move traffic to another vendor, and raise it with the vendor.",
+    ),
+    FailureClass(
+        "gateway.dial_plan",
+        frozenset({404, 484, 485, 604}),
+        "dial plan (number unknown or incomplete)",
+        WARNING,
+        "The number does not exist in the far end's dial plan (404, 604) or is incomplete "
+        "(484): a wrong prefix or tech prefix added/stripped by the softswitch, a missing "
+        "country code, or numbers the vendor does not serve.",
+        "Compare the dialled number in the A-leg with the Request-URI of the B-leg; check "
+        "the prefix rules of the route and the vendor's number format.",
+        "Fix the number translation (prefix add/strip) for this gateway, or route these "
+        "destinations to a vendor that serves them.",
+    ),
+    FailureClass(
+        "gateway.forbidden",
+        frozenset({401, 402, 403, 407}),
+        "authorisation or balance",
+        WARNING,
+        "The far end refuses the calls: its IP/account authorisation does not accept this "
+        "source, credentials are wrong, or the account is out of balance/credit (403, "
+        "402).",
+        "Is the softswitch's signalling IP the one the vendor authorised? Balance and "
+        "status of the account with the vendor; the Reason/Warning of the 403.",
+        "Correct the IP or credentials registered with the vendor, top up the account, or "
+        "route away from the gateway until it is fixed.",
+    ),
+    FailureClass(
+        "gateway.busy",
+        frozenset({486, 600}),
+        "busy",
+        NOTICE,
+        "The called parties are busy (486/600). High rates usually mean retries to the "
+        "same numbers, or a vendor that maps other failures to busy.",
+        "Are the same numbers called over and over? Does this vendor return 486 far more "
+        "often than the others for the same destinations?",
+        "Nothing, if the numbers are really busy; otherwise raise false busy with the "
+        "vendor and route around it.",
+    ),
+    FailureClass(
+        "gateway.unreachable",
+        frozenset({0, 408, 480}),
+        "unreachable or no answer",
+        WARNING,
+        "Nothing answers in time (408, or no final response at all) or the called party "
+        "is not reachable (480): a vendor down or firewalled, a wrong IP/port for the "
+        "gateway, or far-end phones offline.",
+        "Are INVITEs to this gateway retransmitted with no 100 Trying? ping and "
+        "tcpdump -ni any host <gateway IP> and port 5060; the softswitch's route timeout.",
+        "Fix the gateway's IP/port or the firewall; shorten the no-answer timeout and fail "
+        "over to the next route.",
+    ),
+    FailureClass(
+        "gateway.cancelled",
+        frozenset({487}),
+        "cancelled by the caller",
+        INFO,
+        "Callers hang up before the answer (CANCEL, 487). Many of them together with long "
+        "ringing or a long PDD mean callers give up waiting.",
+        "PDD and ring time of these calls; is ringback played to the caller (183/180)?",
+        "Shorten the post-dial delay (faster routes, failover timers); make sure early "
+        "media/ringback reaches the caller.",
+    ),
+)
+
+
+def _finished(leg: LegView) -> bool:
+    return leg.answered is not None or leg.state in ENDED
+
+
+def _recent(ctx: Context, items: Sequence[tuple[CallView, LegView]]) -> list:
+    since = ctx.now - ctx.settings.recent_seconds
+    return [(call, leg) for call, leg in items if leg.start >= since]
+
+
+def _final_record(leg: LegView) -> MessageRecord | None:
+    code = leg.final_code
+    if not code:
+        return None
+    return find(leg, is_invite_response(code))
+
+
+def failures(ctx: Context) -> list[Finding]:
+    s = ctx.settings
+    out = []
+    for gateway, items in ctx.legs_by_gateway.items():
+        recent = [(c, leg) for c, leg in _recent(ctx, items) if _finished(leg)]
+        if not recent:
+            continue
+        total = len(recent)
+        for klass in FAILURE_CLASSES:
+            hit = [
+                (call, leg)
+                for call, leg in recent
+                if leg.answered is None
+                and leg.final_code in klass.codes
+                and (leg.final_code or leg.state == "timed_out")
+            ]
+            count = len(hit)
+            share = count / total
+            if count < s.failure_min or share < s.failure_share:
+                continue
+            codes: dict[int, int] = {}
+            for _call, leg in hit:
+                codes[leg.final_code] = codes.get(leg.final_code, 0) + 1
+            severity = klass.severity
+            if klass.rule == "gateway.capacity" and share >= 0.5 and count >= s.min_calls:
+                severity = CRITICAL
+            if klass.rule == "gateway.cancelled" and share >= 0.5:
+                severity = NOTICE
+            code_text = ", ".join(
+                f"{code or 'no answer'} ×{n}" for code, n in sorted(codes.items())
+            )
+            lines = [
+                f"{count} of {total} finished attempts in the last "
+                f"{seconds(s.recent_seconds)} ({share:.0%}): {code_text}"
+            ]
+            for code in sorted(c for c in codes if c):
+                info = lookup(code)
+                lines.append(f"{code} {info.phrase}: {info.meaning}")
+            for call, leg in hit[-EXAMPLES:]:
+                lines.append(call_line(call, ctx.now))
+                record = _final_record(leg)
+                if record is not None:
+                    lines.append(message_line(record))
+                    reason = record.msg.reason_header or record.msg.header("warning")
+                    if reason:
+                        lines.append(f"    Reason/Warning: {reason}")
+            out.append(
+                Finding(
+                    rule=klass.rule,
+                    severity=severity,
+                    title=f"{gateway}: {count} of {total} calls failed, {klass.what} ({code_text})",
+                    affected=Affected(GATEWAY, gateway),
+                    evidence=evidence(lines),
+                    cause=klass.cause,
+                    check=klass.check,
+                    fix=klass.fix,
+                    refs=refs(Ref(call=call.key) for call, _leg in reversed(hit)),
+                    count=count,
+                    first=hit[0][1].start,
+                    last=hit[-1][1].start,
+                    codes=tuple(sorted(c for c in codes if c)),
+                )
+            )
+    return out
+
+
+def _asr(items: Sequence[tuple[CallView, LegView]]) -> float:
+    return sum(1 for _c, leg in items if leg.answered is not None) / len(items)
+
+
+def asr_drop(ctx: Context) -> list[Finding]:
+    """A gateway's ASR over its latest attempts against its own level before them."""
+    s = ctx.settings
+    out = []
+    for gateway, items in ctx.legs_by_gateway.items():
+        done = [(c, leg) for c, leg in items if _finished(leg)]
+        if len(done) < s.asr_recent_calls + s.asr_baseline_min:
+            continue
+        recent = done[-s.asr_recent_calls :]
+        before = done[-(s.asr_recent_calls + 10 * s.asr_recent_calls) : -s.asr_recent_calls]
+        now_asr, usual = _asr(recent), _asr(before)
+        if usual <= 0 or now_asr >= usual * s.asr_drop or usual - now_asr < 0.2:
+            continue
+        codes: dict[int, int] = {}
+        for _call, leg in recent:
+            if leg.answered is None:
+                codes[leg.final_code] = codes.get(leg.final_code, 0) + 1
+        failed = [(c, leg) for c, leg in recent if leg.answered is None]
+        lines = [
+            f"ASR {now_asr:.0%} over the last {len(recent)} attempts, "
+            f"{usual:.0%} over the {len(before)} before",
+            "failures now: "
+            + ", ".join(f"{code or 'no answer'} ×{n}" for code, n in sorted(codes.items())),
+        ]
+        lines += [call_line(call, ctx.now) for call, _leg in failed[-EXAMPLES:]]
+        out.append(
+            Finding(
+                rule="gateway.asr_drop",
+                severity=CRITICAL if now_asr == 0 else WARNING,
+                title=f"{gateway}: ASR fell to {now_asr:.0%} from {usual:.0%}",
+                affected=Affected(GATEWAY, gateway),
+                evidence=evidence(lines),
+                cause=(
+                    "Calls through this gateway stopped being answered as they used to: the "
+                    "failure codes of the latest attempts say why (capacity, dial plan, "
+                    "authorisation, unreachable)."
+                ),
+                check="See the failure findings for this gateway and the codes listed here.",
+                fix=(
+                    "Route traffic away from this gateway (lower its priority) until its "
+                    "ASR recovers, and raise it with the vendor."
+                ),
+                refs=refs(Ref(call=call.key) for call, _leg in reversed(failed)),
+                count=len(failed),
+                first=recent[0][1].start,
+                last=recent[-1][1].start,
+                codes=tuple(sorted(c for c in codes if c)),
+            )
+        )
+    return out
+
+
+def long_pdd(ctx: Context) -> list[Finding]:
+    s = ctx.settings
+    out = []
+    for gateway, items in ctx.legs_by_gateway.items():
+        timed = [(c, leg) for c, leg in _recent(ctx, items) if leg.pdd is not None]
+        if len(timed) < s.failure_min:
+            continue
+        timed = timed[-s.asr_recent_calls * 5 :]
+        delays = [leg.pdd or 0.0 for _c, leg in timed]
+        typical = median(delays)
+        if typical <= s.long_pdd_seconds:
+            continue
+        slow = [(c, leg) for c, leg in timed if (leg.pdd or 0.0) > s.long_pdd_seconds]
+        lines = [
+            f"median PDD {typical:.1f} s over {len(timed)} calls "
+            f"(limit {s.long_pdd_seconds:.0f} s), max {max(delays):.1f} s"
+        ]
+        for call, leg in slow[-EXAMPLES:]:
+            lines.append(call_line(call, ctx.now))
+            invite = find(leg, lambda r: r.msg.is_request and r.msg.method == "INVITE")
+            ring = find(
+                leg,
+                lambda r: (
+                    not r.msg.is_request
+                    and 180 <= r.msg.status < 190
+                    and r.msg.cseq_method == "INVITE"
+                ),
+            )
+            if invite is not None:
+                lines.append(message_line(invite))
+            if ring is not None:
+                lines.append(message_line(ring, f"PDD {leg.pdd or 0.0:.1f} s"))
+        out.append(
+            Finding(
+                rule="gateway.long_pdd",
+                severity=WARNING if typical > 2 * s.long_pdd_seconds else NOTICE,
+                title=f"{gateway}: slow call setup, median PDD {typical:.1f} s",
+                affected=Affected(GATEWAY, gateway),
+                evidence=evidence(lines),
+                cause=(
+                    "The time from INVITE to ringing is long: the vendor's own routing is "
+                    "slow or fails over internally, the softswitch tries dead routes first "
+                    "(each costing a timeout), or a slow DNS/ENUM/LNP lookup."
+                ),
+                check=(
+                    "Ladder of a slow call: where does the time go (before 100 Trying, "
+                    "between 100 and 180, earlier failed B-legs)? Compare PDD per vendor for "
+                    "the same destination."
+                ),
+                fix=(
+                    "Shorten the failover timer of dead routes, put faster vendors first, "
+                    "and raise slow PDD with the vendor."
+                ),
+                refs=refs(Ref(call=call.key) for call, _leg in reversed(slow)),
+                count=len(slow),
+                first=slow[0][1].start if slow else None,
+                last=slow[-1][1].start if slow else None,
+                codes=(180,),
+            )
+        )
+    return out
+
+
+def short_calls(ctx: Context) -> list[Finding]:
+    """Share of very short answered calls: the ACD collapsing."""
+    s = ctx.settings
+    out = []
+    for gateway, items in ctx.legs_by_gateway.items():
+        talked = [
+            (c, leg)
+            for c, leg in _recent(ctx, items)
+            if leg.answered is not None and leg.ended is not None
+        ]
+        if len(talked) < s.min_calls:
+            continue
+        short = [(c, leg) for c, leg in talked if leg.talk(ctx.now) < s.short_call_seconds]
+        share = len(short) / len(talked)
+        if share < s.short_call_share:
+            continue
+        acd = sum(leg.talk(ctx.now) for _c, leg in talked) / len(talked)
+        earlier = [
+            leg
+            for _c, leg in items
+            if leg.answered is not None
+            and leg.ended is not None
+            and leg.start < ctx.now - s.recent_seconds
+        ]
+        lines = [
+            f"{len(short)} of {len(talked)} answered calls under "
+            f"{s.short_call_seconds:.0f} s ({share:.0%}), ACD {acd:.1f} s"
+        ]
+        if earlier:
+            before = sum(1 for leg in earlier if leg.talk(ctx.now) < s.short_call_seconds)
+            lines.append(f"before: {before} of {len(earlier)} ({before / len(earlier):.0%})")
+        for call, leg in short[-EXAMPLES:]:
+            lines.append(call_line(call, ctx.now))
+            bye = find(leg, lambda r: r.msg.is_request and r.msg.method == "BYE")
+            if bye is not None:
+                lines.append(message_line(bye, f"{leg.talk(ctx.now):.1f} s after answer"))
+        out.append(
+            Finding(
+                rule="gateway.short_calls",
+                severity=WARNING,
+                title=f"{gateway}: {share:.0%} of answered calls last under "
+                f"{s.short_call_seconds:.0f} s (ACD {acd:.1f} s)",
+                affected=Affected(GATEWAY, gateway),
+                evidence=evidence(lines),
+                cause=(
+                    "Callers hang up right after the answer: no audio or one-way audio, "
+                    "bad quality, a wrong destination (announcement, fax), or false answer "
+                    "supervision by the vendor (answering before the called party does)."
+                ),
+                check=(
+                    "Who sends the BYE (caller or callee)? Listen to a test call through "
+                    "this gateway; check RTP both ways; look for 200 OK right after 183."
+                ),
+                fix=(
+                    "Fix the audio path (NAT, codecs) if the caller hangs up; route away "
+                    "from the vendor if it answers falsely."
+                ),
+                refs=refs(Ref(call=call.key) for call, _leg in reversed(short)),
+                count=len(short),
+                first=short[0][1].start,
+                last=short[-1][1].start,
+            )
+        )
+    return out
+
+
+RULES = (
+    *((klass.rule, f"failed calls at a gateway: {klass.what}") for klass in FAILURE_CLASSES),
+    ("gateway.asr_drop", "ASR below the gateway's own recent level"),
+    ("gateway.long_pdd", "long post-dial delay at a gateway"),
+    ("gateway.short_calls", "short-call share rising (ACD collapse)"),
+)
+CHECKS = (failures, asr_drop, long_pdd, short_calls)

@@ -1,0 +1,313 @@
+"""Scanners and brute force: signatures, OPTIONS floods, password guessing, enumeration.
+
+When host data is there, each finding says whether the firewall already drops the
+source (a DROP/REJECT rule that covers it, with its counters moving) and lowers the
+severity to "notice" when it does; without host data it says "not checked".
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from typing import Any
+
+from vostui.diagnose.context import Context
+from vostui.diagnose.finding import (
+    CRITICAL,
+    IP,
+    NOTICE,
+    WARNING,
+    Affected,
+    Finding,
+    Ref,
+    evidence,
+    refs,
+)
+from vostui.engine.snapshot import SourceView
+
+DROP_TARGETS = frozenset({"DROP", "REJECT", "TARPIT"})
+
+
+def source_covers(source: str, ip: str) -> bool:
+    """An iptables -s value ("1.2.3.4", "1.2.3.0/24", "!10.0.0.0/8") covers `ip`."""
+    if not source or source.startswith("!"):
+        return False
+    try:
+        return ipaddress.ip_address(ip) in ipaddress.ip_network(source, strict=False)
+    except ValueError:
+        return False
+
+
+def firewall_status(ctx: Context, ip: str, agents: tuple[str, ...] = ()) -> tuple[bool, list[str]]:
+    """(dropped, evidence lines): is there a rule that drops this source, and is it
+    counting? Rules by source address, string matches on the User-Agent, recent lists."""
+    host = ctx.host
+    firewall = getattr(host, "firewall", None) if host is not None else None
+    if firewall is None:
+        return False, ["firewall: not checked (no host data)"]
+    if not firewall.ok:
+        return False, [f"firewall: not read ({firewall.problem})"]
+    lines: list[str] = []
+    dropped = False
+    for rule in firewall.rules():
+        if rule.target not in DROP_TARGETS:
+            continue
+        spec = rule.spec
+        match_text = ""
+        if source_covers(spec.source, ip):
+            match_text = f"source {spec.source}"
+        else:
+            for match in spec.matches:
+                if match.module != "string":
+                    continue
+                option = match.get("string")
+                if (
+                    option
+                    and not option.negated
+                    and any(option.value.strip('"').lower() in agent.lower() for agent in agents)
+                ):
+                    match_text = f'string "{option.value}"'
+        if not match_text:
+            continue
+        rate = rule.packets_per_second
+        moving = rate is not None and rate > 0
+        dropped = dropped or moving or (rate is None and rule.packets > 0)
+        rate_text = f", {rate:.1f}/s now" if rate is not None else ""
+        lines.append(
+            f"firewall: {rule.family} {rule.table} {rule.chain} rule {rule.index} "
+            f"{rule.target} ({match_text}): {rule.packets} packets{rate_text}"
+        )
+    recent = getattr(host, "recent", None)
+    if recent is not None:
+        for name, entry in recent.find(ip):
+            lines.append(f"xt_recent {name}: {ip} {entry.hits} hits")
+    if not lines:
+        lines.append(f"firewall: no DROP/REJECT rule covers {ip}")
+    return dropped, lines
+
+
+def _log_lines(ctx: Context, ip: str) -> list[str]:
+    logs: Any = ctx.logs
+    if logs is None:
+        return []
+    out = []
+    for hits in logs.firewall_hits():
+        if hits.ip == ip:
+            prefixes = ", ".join(f"{p} ×{n}" for p, n in hits.prefixes[:3])
+            out.append(f"kernel log: {hits.count} firewall log lines for {ip} ({prefixes})")
+    for line in logs.lines_for(ips=[ip])[-3:]:
+        out.append(f"log {line.file}: {line.text}")
+    return out
+
+
+def _source_lines(source: SourceView) -> list[str]:
+    counts = ", ".join(f"{method} {n}" for method, n in source.counts[:5])
+    span = max(0.0, source.last_seen - source.first_seen)
+    lines = [
+        f"{source.ip}: {counts} over {span:.0f} s; {source.accounts_tried} account(s) tried, "
+        f"{source.auth_failures} auth failure(s), {source.responses_sent} response(s) sent",
+    ]
+    if source.user_agents:
+        lines.append("User-Agent: " + " | ".join(source.user_agents[:3]))
+    return lines
+
+
+def _block_advice(ip: str) -> str:
+    return (
+        f"Block the source: iptables -I INPUT -s {ip} -j DROP (and keep it in the saved "
+        "rules); rate-limit SIP from unknown sources (hashlimit/recent) and allow only "
+        "your gateways where you can."
+    )
+
+
+def _finding(
+    ctx: Context,
+    source: SourceView,
+    rule: str,
+    severity: str,
+    title: str,
+    lines: list[str],
+    cause: str,
+    check: str,
+    count: int,
+) -> Finding:
+    dropped, fw = firewall_status(ctx, source.ip, source.user_agents)
+    if dropped and severity != CRITICAL:
+        severity = NOTICE
+        title += " (the firewall already drops it)"
+    registered = [
+        r.account
+        for r in ctx.snap.registrations
+        if r.source.rpartition(":")[0] == source.ip and r.state == "ok"
+    ]
+    if registered and rule in ("scan.brute_force", "scan.enumeration", "scan.signature"):
+        severity = CRITICAL
+        lines = [f"REGISTERED successfully from {source.ip}: {', '.join(registered[:5])}", *lines]
+    reg_refs = [
+        Ref(registration=(r.account, r.source))
+        for r in ctx.snap.registrations
+        if r.source.rpartition(":")[0] == source.ip
+    ]
+    return Finding(
+        rule=rule,
+        severity=severity,
+        title=title,
+        affected=Affected(IP, source.ip),
+        evidence=evidence([*lines, *fw, *_log_lines(ctx, source.ip)]),
+        cause=cause,
+        check=check,
+        fix=(
+            "Change the password of every account registered from this IP and check its "
+            "calls (toll fraud). " + _block_advice(source.ip)
+            if registered
+            else _block_advice(source.ip)
+        ),
+        refs=refs([Ref(ip=source.ip), *reg_refs]),
+        count=count,
+        first=source.first_seen,
+        last=source.last_seen,
+    )
+
+
+def _wanted(ctx: Context) -> list[SourceView]:
+    return [s for s in ctx.snap.sources if not ctx.trusted(s.ip) and s.ip not in ctx.softswitch]
+
+
+def signature(ctx: Context) -> list[Finding]:
+    out = []
+    for source in _wanted(ctx):
+        if not source.signatures:
+            continue
+        requests = sum(n for _m, n in source.counts)
+        out.append(
+            _finding(
+                ctx,
+                source,
+                "scan.signature",
+                WARNING,
+                f"{source.ip}: SIP scanner ({', '.join(source.signatures[:3])})",
+                [f"signatures: {', '.join(source.signatures)}", *_source_lines(source)],
+                "A known SIP scanning tool (SIPVicious and its kin) is probing the softswitch: "
+                "first OPTIONS to find it, then REGISTER/INVITE to find extensions and "
+                "guess passwords, then toll fraud.",
+                f"tcpdump -ni any -c 20 host {source.ip} and port 5060; "
+                "iptables -L INPUT -v -n --line-numbers",
+                requests,
+            )
+        )
+    return out
+
+
+def options_flood(ctx: Context) -> list[Finding]:
+    s = ctx.settings
+    out = []
+    for source in _wanted(ctx):
+        count = source.count("OPTIONS")
+        if count < s.scan_min_requests:
+            continue
+        span = max(1.0, source.last_seen - source.first_seen)
+        rate = max(source.rate("OPTIONS"), count / span)
+        if rate < s.options_flood_rate:
+            continue
+        out.append(
+            _finding(
+                ctx,
+                source,
+                "scan.options_flood",
+                WARNING,
+                f"{source.ip}: OPTIONS flood, {rate:.0f}/s ({count} requests)",
+                [
+                    f"{count} OPTIONS at {rate:.1f}/s (limit {s.options_flood_rate:.0f}/s)",
+                    *_source_lines(source),
+                ],
+                "One source sends OPTIONS far faster than any keepalive (gateways ping every "
+                "10-60 s): a scanner sweeping for SIP servers, or a misconfigured device.",
+                f"tcpdump -ni any -c 20 host {source.ip} and port 5060; "
+                "iptables -L INPUT -v -n --line-numbers",
+                count,
+            )
+        )
+    return out
+
+
+def brute_force(ctx: Context) -> list[Finding]:
+    s = ctx.settings
+    out = []
+    for source in _wanted(ctx):
+        if source.auth_failures < s.brute_force_failures:
+            continue
+        regs = [r for r in ctx.snap.registrations if r.source.rpartition(":")[0] == source.ip]
+        states: dict[str, int] = {}
+        for reg in regs:
+            states[reg.state] = states.get(reg.state, 0) + 1
+        lines = _source_lines(source)
+        if regs:
+            lines.append(
+                f"{len(regs)} account(s) registered from it: "
+                + ", ".join(f"{state} {n}" for state, n in sorted(states.items()))
+            )
+            lines.append("accounts: " + ", ".join(r.account for r in regs[:8]))
+        out.append(
+            _finding(
+                ctx,
+                source,
+                "scan.brute_force",
+                WARNING,
+                f"{source.ip}: password guessing, {source.auth_failures} failed "
+                f"authentications over {source.accounts_tried} account(s)",
+                lines,
+                "Someone is guessing SIP passwords: REGISTER (or INVITE) with credentials, "
+                "refused again and again, usually over many accounts. A hit means a "
+                "registered account used for toll fraud.",
+                "iptables -L INPUT -v -n --line-numbers; the softswitch's registration log "
+                f"for {source.ip}; are any of these accounts registered from it?",
+                source.auth_failures,
+            )
+        )
+    return out
+
+
+def enumeration(ctx: Context) -> list[Finding]:
+    s = ctx.settings
+    out = []
+    for source in _wanted(ctx):
+        if source.accounts_tried < s.enumeration_accounts:
+            continue
+        if source.auth_failures >= s.brute_force_failures:
+            continue  # password guessing: brute_force reports it
+        regs = [r for r in ctx.snap.registrations if r.source.rpartition(":")[0] == source.ip]
+        codes: dict[int, int] = {}
+        for reg in regs:
+            codes[reg.last_code] = codes.get(reg.last_code, 0) + 1
+        lines = _source_lines(source)
+        if codes:
+            lines.append(
+                "answers: "
+                + ", ".join(f"{code or 'none'} ×{n}" for code, n in sorted(codes.items()))
+            )
+            lines.append("accounts: " + ", ".join(r.account for r in regs[:8]))
+        out.append(
+            _finding(
+                ctx,
+                source,
+                "scan.enumeration",
+                WARNING,
+                f"{source.ip}: extension enumeration, {source.accounts_tried} accounts tried",
+                lines,
+                "One source asks for many different extensions (REGISTER/INVITE/OPTIONS to "
+                "a new user each time) and reads the answers: 404 means no such account, "
+                "401/403 means it exists. Password guessing on the found ones comes next.",
+                "Does the softswitch answer unknown and known accounts differently? "
+                "iptables -L INPUT -v -n --line-numbers",
+                source.accounts_tried,
+            )
+        )
+    return out
+
+
+RULES = (
+    ("scan.signature", "known SIP scanner signature"),
+    ("scan.options_flood", "OPTIONS flood from one IP"),
+    ("scan.brute_force", "REGISTER/INVITE password guessing"),
+    ("scan.enumeration", "extension enumeration"),
+)
+CHECKS = (signature, options_flood, brute_force, enumeration)
