@@ -159,7 +159,7 @@ class VostuiApp(App[int]):
 
     def _hang_up(self) -> None:
         self.stop_pipeline()
-        self.exit(129)
+        self.exit(129, return_code=129)  # 128 + SIGHUP, as a shell reports it
 
     # the refresh loop
 
@@ -243,7 +243,7 @@ class VostuiApp(App[int]):
 
     async def action_quit(self) -> None:
         self.stop_pipeline()
-        self.exit(0)
+        self.exit(0, return_code=0)
 
     def stop_pipeline(self) -> None:
         """Stop the capture once (kills tcpdump); safe to call from every exit path."""
@@ -259,11 +259,11 @@ class VostuiApp(App[int]):
 def run_console(config: Config, pipeline: PipelineLike, *, title: str) -> int:
     """Run the console until the operator leaves; the pipeline is started and stopped here."""
     app = VostuiApp(config, pipeline, title=title)
-    code: int | None = 1
     try:
-        code = app.run()
-    except KeyboardInterrupt:
-        code = 130
+        app.run()
+    except KeyboardInterrupt:  # a SIGINT from outside (kill -INT); Ctrl+C is a key here
+        return 130
     finally:
         app.stop_pipeline()
-    return code if isinstance(code, int) else 0
+    # 0 on q, 129 after a hang-up, 1 when Textual stopped on an error (it printed it)
+    return app.return_code if app.return_code is not None else 0

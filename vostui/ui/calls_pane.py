@@ -162,7 +162,7 @@ class CallsPane(Pane):
     TITLE = "Calls"
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("slash,f3", "filter", "Filter", id="calls.filter"),
+        Binding("slash,f3,f7", "filter", "Filter", id="calls.filter"),
         Binding("o", "sort_next", "Sort", id="calls.sort"),
         Binding("r", "sort_reverse", "Reverse", show=False, id="calls.reverse"),
         Binding("p", "problems", "Problems", id="calls.problems"),
