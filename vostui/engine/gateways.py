@@ -16,6 +16,8 @@ from vostui.engine.dialog import Dialog
 from vostui.engine.rates import RateWindow
 from vostui.engine.snapshot import GatewayView
 
+NAMES_CACHED = 50_000
+
 
 @dataclass(slots=True)
 class GatewayStats:
@@ -54,11 +56,18 @@ class GatewayBook:
     def __init__(self, config: Config) -> None:
         self.config = config
         self.stats: dict[str, GatewayStats] = {}
+        self._named: dict[str, tuple[str, str, str] | None] = {}
 
     def name_for(self, ip: str, role: str) -> tuple[str, str, str]:
-        gateway = self.config.gateway_for(ip)
-        if gateway is not None:
-            return gateway.name, gateway.address, gateway.role
+        if ip in self._named:
+            named = self._named[ip]
+        else:
+            gateway = self.config.gateway_for(ip)
+            named = None if gateway is None else (gateway.name, gateway.address, gateway.role)
+            if len(self._named) < NAMES_CACHED:
+                self._named[ip] = named
+        if named is not None:
+            return named
         return ip, ip, role if role != "direct" else "unknown"
 
     def _stats(self, leg: Dialog) -> GatewayStats:

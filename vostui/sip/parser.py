@@ -493,6 +493,34 @@ def _refresher(session_expires: str) -> str:
     return ""
 
 
+# The same From, To, Contact and Via values come back in every message of a dialog and
+# transaction: their parsed, immutable values are shared through small caches that are
+# emptied when full (cheaper than an LRU, and a busy switch refills them in a moment).
+CACHE_ENTRIES = 4096
+_name_addr_cache: dict[str, NameAddr] = {}
+_via_cache: dict[str, tuple[Via, ...]] = {}
+
+
+def _name_addr_cached(text: str) -> NameAddr:
+    found = _name_addr_cache.get(text)
+    if found is None:
+        found = parse_name_addr(text)
+        if len(_name_addr_cache) >= CACHE_ENTRIES:
+            _name_addr_cache.clear()
+        _name_addr_cache[text] = found
+    return found
+
+
+def _via_cached(text: str) -> tuple[Via, ...]:
+    found = _via_cache.get(text)
+    if found is None:
+        found = parse_via_header(text)
+        if len(_via_cache) >= CACHE_ENTRIES:
+            _via_cache.clear()
+        _via_cache[text] = found
+    return found
+
+
 def parse_message(data: bytes) -> SipMessage:
     """Parse one SIP message (a UDP payload or one message framed from TCP)."""
     if not data:
@@ -541,12 +569,12 @@ def parse_message(data: bytes) -> SipMessage:
     reasons: list[str] = []
     for name, value in headers:
         if name == "via":
-            vias.extend(parse_via_header(value))
+            vias.extend(_via_cached(value))
         elif name == "contact":
             if "," in value:
                 contacts.extend(parse_name_addr(item) for item in _split_list(value))
             else:
-                contacts.append(parse_name_addr(value))
+                contacts.append(_name_addr_cached(value))
         elif name == "reason":
             reasons.append(value)
 
@@ -579,8 +607,8 @@ def parse_message(data: bytes) -> SipMessage:
         headers=tuple(headers),
         body=body,
         call_id=call_id,
-        from_=parse_name_addr(from_text) if from_text else _EMPTY_NAME_ADDR,
-        to=parse_name_addr(to_text) if to_text else _EMPTY_NAME_ADDR,
+        from_=_name_addr_cached(from_text) if from_text else _EMPTY_NAME_ADDR,
+        to=_name_addr_cached(to_text) if to_text else _EMPTY_NAME_ADDR,
         cseq=cseq,
         cseq_method=cseq_method,
         vias=tuple(vias),

@@ -63,7 +63,15 @@ _HEADER_TOOLS = re.compile(
 _SVWAR_ADDR = re.compile(r'"([^"<>]{1,64})"<sips?:\1@', re.IGNORECASE)
 
 
+# Every tool name above holds one of these: a plain substring test rules out nearly
+# every honest message before the regular expression runs.
+_KEYWORDS = ("scan", "sipvicious", "sipcli", "vaxsip", "pplsip", "iwar", "sunday", "smap", "sivus")
+
+
 def _tool_names(pattern: re.Pattern[str], text: str, found: list[str]) -> None:
+    low = text.lower()
+    if not any(keyword in low for keyword in _KEYWORDS):
+        return
     for match in pattern.finditer(text):
         group = match.lastgroup
         if group is not None:
