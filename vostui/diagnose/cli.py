@@ -291,7 +291,9 @@ def render_text(
     counts = summary(tuple(findings))
     lines.append("Summary: " + ", ".join(f"{counts[name]} {name}" for name in counts) + ".")
     if not checklists:
-        suggested = list(dict.fromkeys(s for f in findings if (s := _symptom_for(f.rule))))
+        suggested = list(
+            dict.fromkeys(s for f in findings if f.severity != INFO and (s := _symptom_for(f.rule)))
+        )
         if suggested:
             lines.append(
                 "Guided checks: vostui doctor --symptom "

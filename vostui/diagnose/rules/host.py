@@ -244,24 +244,30 @@ def log_disk(ctx: Context) -> list[Finding]:
 
 
 def cpu(ctx: Context) -> list[Finding]:
+    """Busy CPU, sustained: the lowest of the last few readings must be high (one busy
+    second is not a finding). A one-shot check with a single reading says "notice"."""
     system = _part(ctx, "system")
     if system is None or system.cpu_total is None:
         return []
-    if system.cpu_total < ctx.settings.cpu_warn:
+    history = tuple(getattr(ctx.host, "cpu_history", ()))[-5:]
+    sustained = len(history) >= 3
+    level = min(history) if sustained else system.cpu_total
+    if level < ctx.settings.cpu_warn:
         return []
     procs = _part(ctx, "processes")
-    lines = [f"CPU {system.cpu_total:.0f}% over {system.cores} cores, load {system.load}"]
+    load = " ".join(f"{v:.2f}" for v in system.load) if system.load else "-"
+    lines = [f"CPU {system.cpu_total:.0f}% over {system.cores} cores, load {load}"]
     if procs is not None:
         for p in sorted(procs.processes, key=lambda p: -(p.cpu_percent or 0))[:5]:
             lines.append(f"{p.name} pid {p.pid}: {p.cpu_percent or 0:.0f}%")
-    trend = _trend(getattr(ctx.host, "cpu_history", ()), "%")
+    trend = _trend(history, "%")
     if trend:
         lines.append(trend)
     return [
         Finding(
             rule="host.cpu",
-            severity=WARNING,
-            title=f"CPU {system.cpu_total:.0f}% busy",
+            severity=WARNING if sustained else NOTICE,
+            title=f"CPU {level:.0f}% busy" + ("" if sustained else " (one reading)"),
             affected=Affected(HOST, "cpu"),
             evidence=evidence(lines),
             cause=(
