@@ -205,6 +205,8 @@ class Dialog:
                 self.hangup_by = "caller"
         elif method == "BYE":
             if self.state not in ("completed",):
+                if self.answered is not None and self.confirmed is None:
+                    self.ack_missing = True  # the call ends without its 2xx ever ACKed
                 self.hangup_by = "caller" if self._from_caller(dg) else "callee"
                 if msg.reason_header:
                     self.reason_header = msg.reason_header

@@ -4,7 +4,7 @@ An attempt is one REGISTER transaction (a new CSeq); retransmissions are not new
 attempts. The final response sets the state:
     200 ok (expires from the Contact or Expires of the 200; expires 0: unregistered)
     401/407 challenged; 403 forbidden; 404 not_found; other >= 300 failed
-    no final response within 32 s: timeout
+    no final response within 32 s, or none to 4 retransmissions (7.5 s): timeout
 `challenge_loop` counts consecutive attempts that carried credentials and were
 challenged again: the mark of a wrong password.
 """
@@ -19,6 +19,7 @@ from vostui.sip.addr import is_private
 from vostui.sip.message import SipMessage
 
 HISTORY = 20
+GIVE_UP_RETRANSMISSIONS = 4  # sent 5 times, 7.5 s, no answer: nobody is answering
 MESSAGES_PER_ATTEMPT = 8
 STATE_BY_CODE = {401: "challenged", 407: "challenged", 403: "forbidden", 404: "not_found"}
 
@@ -31,6 +32,7 @@ class Attempt:
     authorized: bool
     code: int = 0
     expires: int | None = None
+    retransmissions: int = 0
     messages: list[MessageRecord] = field(default_factory=list)
 
     def view(self) -> RegistrationAttempt:
@@ -70,6 +72,7 @@ class Registration:
         self.dirty = True
         attempt = self._attempt(msg)
         if attempt is not None:
+            attempt.retransmissions += 1
             if len(attempt.messages) < MESSAGES_PER_ATTEMPT:
                 attempt.messages.append(record)
             return
@@ -128,7 +131,8 @@ class Registration:
         if not self.history:
             return False
         last = self.history[-1]
-        if last.code == 0 and now - last.ts > TIMER_B and self.state != "timeout":
+        unanswered = now - last.ts > TIMER_B or last.retransmissions >= GIVE_UP_RETRANSMISSIONS
+        if last.code == 0 and unanswered and self.state != "timeout":
             self.state = "timeout"
             self.last_code = 0
             self.dirty = True
