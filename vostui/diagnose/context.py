@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from typing import Any
 
@@ -18,6 +19,7 @@ from vostui.engine.snapshot import (
     CallView,
     EngineSnapshot,
     LegView,
+    MediaEndpoint,
     MessageRecord,
     SourceView,
 )
@@ -146,6 +148,152 @@ def leg_line(leg: LegView, now: float) -> str:
     )
 
 
+NOT_VOICE = frozenset({"TELEPHONE-EVENT", "CN", "COMFORT-NOISE", "RED", "ULPFEC"})
+
+
+def voice(codecs: Iterable[str]) -> list[str]:
+    return [c for c in codecs if c.upper() not in NOT_VOICE]
+
+
+def negotiated_te(leg: LegView) -> bool | None:
+    """telephone-event in both offer and answer; None without an answered SDP."""
+    offer, answer = leg.media_offer, leg.media_answer
+    if offer is None or answer is None or leg.answered is None:
+        return None
+    return offer.telephone_event is not None and answer.telephone_event is not None
+
+
+def no_common_voice(leg: LegView) -> bool:
+    """The answer has voice codecs and none of them was offered."""
+    answered = leg.codecs_answered
+    offered = leg.codecs_offered
+    if not answered or not offered:
+        return False
+    if answered[0] in offered:
+        return False  # the usual case, decided without building sets
+    offer = {c.upper() for c in voice(offered)}
+    answer = voice(answered)
+    return bool(offer and answer) and not any(c.upper() in offer for c in answer)
+
+
+@dataclass(slots=True)
+class CallFacts:
+    """What the call rules need, gathered in one pass over every leg of every call."""
+
+    answered_calls: int = 0
+    unacked: list[tuple[CallView, LegView]] = field(default_factory=list)
+    hung: list[CallView] = field(default_factory=list)
+    rejected_422: list[tuple[CallView, LegView]] = field(default_factory=list)
+    timed: list[tuple[CallView, LegView]] = field(default_factory=list)  # session timer, answered
+    sdp_private: list[tuple[CallView, LegView, MediaEndpoint]] = field(default_factory=list)
+    sdp_public: list[tuple[CallView, MediaEndpoint]] = field(default_factory=list)
+    contact_private: list[tuple[CallView, MessageRecord]] = field(default_factory=list)
+    no_codec: list[tuple[CallView, LegView]] = field(default_factory=list)
+    dtmf_split: list[tuple[CallView, LegView, LegView]] = field(default_factory=list)
+    g729_inband: list[tuple[CallView, LegView]] = field(default_factory=list)
+    # Per gateway, the legs whose outcome is that gateway's, in call start order: a
+    # B-leg counts for its vendor; an A-leg only when the softswitch placed no B-leg
+    # (it refused the call itself), else its outcome is the vendor's, counted already.
+    by_gateway: dict[str, list[tuple[CallView, LegView]]] = field(default_factory=dict)
+    recent_by_gateway: dict[str, list[tuple[CallView, LegView]]] = field(default_factory=dict)
+
+
+def _media_problem(address: str, sender: str, cache: dict[tuple[str, str], str]) -> str:
+    """ "private" (unreachable behind the sender), "public" (public from a private LAN
+    sender) or ""; cached per (address, sender): a busy switch repeats the same few."""
+    key = (address, sender)
+    found = cache.get(key)
+    if found is None:
+        if unreachable_from(address, sender):
+            found = "private"
+        elif address_class(address) == PUBLIC and address_class(sender) in (
+            PRIVATE,
+            CGNAT,
+            LINK_LOCAL,
+        ):
+            found = "public"
+        else:
+            found = ""
+        cache[key] = found
+    return found
+
+
+def scan_calls(snap: EngineSnapshot, max_call_seconds: float, recent_seconds: float) -> CallFacts:
+    facts = CallFacts()
+    now = snap.now
+    since = now - recent_seconds
+    by_gateway = facts.by_gateway
+    recent = facts.recent_by_gateway
+    media_cache: dict[tuple[str, str], str] = {}
+    contact_cache: dict[tuple[str, str], bool] = {}
+    for call in snap.calls:
+        answer_time = call.answered
+        answered_call = answer_time is not None
+        if answer_time is not None:
+            facts.answered_calls += 1
+            if call.ended is None and 0 < max_call_seconds < now - answer_time:
+                facts.hung.append(call)
+        legs = call.legs
+        for n, leg in enumerate(legs):
+            if n or len(legs) == 1:
+                gateway = leg.gateway or "?"
+                item = (call, leg)
+                group = by_gateway.get(gateway)
+                if group is None:
+                    group = by_gateway[gateway] = []
+                group.append(item)
+                if leg.start >= since:
+                    recent.setdefault(gateway, []).append(item)
+            answered = leg.answered is not None
+            if (
+                answered
+                and leg.confirmed is None
+                and (leg.ack_missing or leg.ok_retransmissions >= 3)
+            ):
+                facts.unacked.append((call, leg))
+            code = leg.final_code
+            if code == 422:
+                facts.rejected_422.append((call, leg))
+            if leg.session_expires and answered:
+                facts.timed.append((call, leg))
+            if code in (488, 606) or (answered and no_common_voice(leg)):
+                facts.no_codec.append((call, leg))
+            for endpoint in (leg.media_offer, leg.media_answer):
+                if endpoint is None or not endpoint.address:
+                    continue
+                problem = _media_problem(endpoint.address, endpoint.signalled_from, media_cache)
+                if problem == "private":
+                    facts.sdp_private.append((call, leg, endpoint))
+                elif problem == "public":
+                    facts.sdp_public.append((call, endpoint))
+            messages = leg.messages
+            if messages:
+                first = messages[0]
+                msg = first.msg
+                if msg.is_request and msg.method == "INVITE" and msg.contacts:
+                    host = msg.contacts[0].uri.host
+                    key = (host, first.src)
+                    bad = contact_cache.get(key)
+                    if bad is None:
+                        bad = contact_cache[key] = bool(host) and unreachable_from(host, first.src)
+                    if bad:
+                        facts.contact_private.append((call, first))
+            if answered:
+                te = negotiated_te(leg)
+                if te is False:
+                    codecs = voice(leg.codecs_answered)
+                    if codecs and codecs[0].upper().startswith("G729"):
+                        facts.g729_inband.append((call, leg))
+        if answered_call and len(legs) > 1:
+            a_te = negotiated_te(legs[0])
+            if a_te is not None:
+                for b in legs[1:]:
+                    b_te = negotiated_te(b)
+                    if b_te is not None and b_te != a_te:
+                        facts.dtmf_split.append((call, legs[0], b))
+    return facts
+
+
 class Context:
     """Inputs of one diagnosis run and the facts derived from them on demand."""
 
@@ -163,25 +311,19 @@ class Context:
         self.now = snap.now
 
     @cached_property
-    def legs_by_gateway(self) -> dict[str, list[tuple[CallView, LegView]]]:
-        """Per gateway, the legs whose outcome is that gateway's, in start order.
+    def calls(self) -> CallFacts:
+        s = self.settings
+        return scan_calls(self.snap, s.max_call_seconds, s.recent_seconds)
 
-        A B-leg counts for its vendor. An A-leg counts only when the softswitch placed
-        no B-leg (it refused the call itself: the customer's side); otherwise its
-        outcome is the vendor's, already counted.
-        """
-        out: dict[str, list[tuple[CallView, LegView]]] = {}
-        for call in self.snap.calls:
-            legs = call.legs
-            if len(legs) == 1:
-                leg = legs[0]
-                out.setdefault(leg.gateway or "?", []).append((call, leg))
-                continue
-            for leg in legs[1:]:
-                out.setdefault(leg.gateway or "?", []).append((call, leg))
-        for items in out.values():
-            items.sort(key=lambda item: item[1].start)
-        return out
+    @property
+    def legs_by_gateway(self) -> dict[str, list[tuple[CallView, LegView]]]:
+        """See `CallFacts.by_gateway`."""
+        return self.calls.by_gateway
+
+    @property
+    def recent_by_gateway(self) -> dict[str, list[tuple[CallView, LegView]]]:
+        """`legs_by_gateway` for the legs started in the last `recent_seconds`."""
+        return self.calls.recent_by_gateway
 
     @cached_property
     def sources(self) -> dict[str, SourceView]:

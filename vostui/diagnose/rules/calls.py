@@ -35,26 +35,16 @@ def _group(items: list[tuple[CallView, LegView]]) -> dict[str, list[tuple[CallVi
     return groups
 
 
-def _unacked(leg: LegView) -> bool:
-    """Answered, never ACKed, and the callee has noticed: the engine's 32 s timer ran
-    out, or the 200 OK was resent three times (3.5 s without an ACK). A BYE that
-    arrives right at 32 s can beat the engine's timer, so the resends decide too."""
-    if leg.answered is None or leg.confirmed is not None:
-        return False
-    return leg.ack_missing or leg.ok_retransmissions >= 3
-
-
 def no_ack(ctx: Context) -> list[Finding]:
-    """A 2xx to INVITE never ACKed: the callee resends its 200 OK and hangs up at 32 s."""
-    hits = [
-        (call, leg)
-        for call in ctx.snap.calls
-        if call.answered is not None or len(call.legs) > 1
-        for leg in call.legs
-        if _unacked(leg)
-    ]
+    """A 2xx to INVITE never ACKed: the callee resends its 200 OK and hangs up at 32 s.
+
+    Answered, never ACKed, and the callee has noticed: the engine's 32 s timer ran out,
+    or the 200 OK was resent three times (3.5 s without an ACK). A BYE that arrives
+    right at 32 s can beat the engine's timer, so the resends decide too.
+    """
+    hits = ctx.calls.unacked
     out = []
-    answered = sum(1 for call in ctx.snap.calls if call.answered is not None)
+    answered = ctx.calls.answered_calls
     for gateway, items in _group(hits).items():
         lines: list[str] = []
         private_contact = False
@@ -125,11 +115,7 @@ def never_ending(ctx: Context) -> list[Finding]:
     if limit <= 0:
         return []
     now = ctx.now
-    hung = [
-        call
-        for call in ctx.snap.calls
-        if call.ended is None and call.answered is not None and now - call.answered > limit
-    ]
+    hung = ctx.calls.hung
     if not hung:
         return []
     groups: dict[str, list[CallView]] = {}
@@ -187,15 +173,8 @@ def _offered_se(leg: LegView) -> tuple[MessageRecord | None, int | None]:
 
 def interval_too_small(ctx: Context) -> list[Finding]:
     """422 Session Interval Too Small: the far end wants a longer Session-Expires."""
-    hits = [
-        (call, leg)
-        for call in ctx.snap.calls
-        if call.final_code == 422 or any(leg.final_code == 422 for leg in call.legs)
-        for leg in call.legs
-        if leg.final_code == 422
-    ]
     out = []
-    for gateway, items in _group(hits).items():
+    for gateway, items in _group(ctx.calls.rejected_422).items():
         lines = []
         min_se = offered = None
         for call, leg in items[:EXAMPLES]:
@@ -260,20 +239,15 @@ def refresh_missing(ctx: Context) -> list[Finding]:
     be) when the interval runs out."""
     now = ctx.now
     hits: list[tuple[CallView, LegView, int]] = []
-    for call in ctx.snap.calls:
-        if call.answered is None:
+    for call, leg in ctx.calls.timed:
+        se = leg.session_expires or 0
+        answered = leg.answered or 0.0
+        # RFC 4028: the refresher refreshes at half the interval; the other side hangs
+        # up at SE - min(32, SE/3) without one. Past SE with no refresh is certainly
+        # missing.
+        if leg.talk(now) < se or _refreshed(leg, answered, answered + se):
             continue
-        for leg in call.legs:
-            se = leg.session_expires
-            if not se or leg.answered is None:
-                continue
-            talk = leg.talk(now)
-            # RFC 4028: the refresher refreshes at half the interval; the other side
-            # hangs up at SE - min(32, SE/3) without one. Past SE with no refresh is
-            # certainly missing.
-            if talk < se or _refreshed(leg, leg.answered, leg.answered + se):
-                continue
-            hits.append((call, leg, se))
+        hits.append((call, leg, se))
     groups: dict[str, list[tuple[CallView, LegView, int]]] = {}
     for call, leg, se in hits:
         groups.setdefault(leg.gateway or leg.dst, []).append((call, leg, se))

@@ -127,11 +127,6 @@ def _finished(leg: LegView) -> bool:
     return leg.answered is not None or leg.state in ENDED
 
 
-def _recent(ctx: Context, items: Sequence[tuple[CallView, LegView]]) -> list:
-    since = ctx.now - ctx.settings.recent_seconds
-    return [(call, leg) for call, leg in items if leg.start >= since]
-
-
 def _final_record(leg: LegView) -> MessageRecord | None:
     code = leg.final_code
     if not code:
@@ -142,8 +137,8 @@ def _final_record(leg: LegView) -> MessageRecord | None:
 def failures(ctx: Context) -> list[Finding]:
     s = ctx.settings
     out = []
-    for gateway, items in ctx.legs_by_gateway.items():
-        recent = [(c, leg) for c, leg in _recent(ctx, items) if _finished(leg)]
+    for gateway, items in ctx.recent_by_gateway.items():
+        recent = [(c, leg) for c, leg in items if _finished(leg)]
         if not recent:
             continue
         total = len(recent)
@@ -264,8 +259,8 @@ def asr_drop(ctx: Context) -> list[Finding]:
 def long_pdd(ctx: Context) -> list[Finding]:
     s = ctx.settings
     out = []
-    for gateway, items in ctx.legs_by_gateway.items():
-        timed = [(c, leg) for c, leg in _recent(ctx, items) if leg.pdd is not None]
+    for gateway, items in ctx.recent_by_gateway.items():
+        timed = [(c, leg) for c, leg in items if leg.pdd is not None]
         if len(timed) < s.failure_min:
             continue
         timed = timed[-s.asr_recent_calls * 5 :]
@@ -331,7 +326,7 @@ def short_calls(ctx: Context) -> list[Finding]:
     for gateway, items in ctx.legs_by_gateway.items():
         talked = [
             (c, leg)
-            for c, leg in _recent(ctx, items)
+            for c, leg in ctx.recent_by_gateway.get(gateway, ())
             if leg.answered is not None and leg.ended is not None
         ]
         if len(talked) < s.min_calls:

@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
 from vostui.diagnose.context import (
-    PUBLIC,
     Context,
     address_class,
     call_line,
     find,
-    first_request,
     header_line,
     is_invite_response,
     message_line,
+    negotiated_te,
     unreachable_from,
+    voice,
 )
 from vostui.diagnose.finding import (
     GATEWAY,
@@ -135,19 +133,13 @@ def private_contact(ctx: Context) -> list[Finding]:
                 for record in attempt.messages[:1]:
                     by_source[source_ip].append(message_line(record))
                     by_source[source_ip].append(header_line(record, "contact", "Contact"))
-    for call in ctx.snap.calls:
-        for leg in call.legs:
-            invite = first_request(leg) if leg.messages else None
-            if invite is None or not invite.msg.contacts:
-                continue
-            host = invite.msg.contacts[0].uri.host
-            if host and unreachable_from(host, invite.src):
-                lines = by_source.setdefault(invite.src, [])
-                if len(lines) < 3 * EXAMPLES:
-                    lines.append(message_line(invite))
-                    lines.append(header_line(invite, "contact", "Contact"))
-                hits.setdefault(invite.src, []).append(Ref(call=call.key))
-                times.setdefault(invite.src, []).append(invite.ts)
+    for call, invite in ctx.calls.contact_private:
+        lines = by_source.setdefault(invite.src, [])
+        if len(lines) < 3 * EXAMPLES:
+            lines.append(message_line(invite))
+            lines.append(header_line(invite, "contact", "Contact"))
+        hits.setdefault(invite.src, []).append(Ref(call=call.key))
+        times.setdefault(invite.src, []).append(invite.ts)
     out = []
     for source, lines in by_source.items():
         found = hits[source]
@@ -182,30 +174,17 @@ def private_contact(ctx: Context) -> list[Finding]:
     return out
 
 
-def _voice(codecs: Iterable[str]) -> list[str]:
-    return [c for c in codecs if c.upper() not in NOT_VOICE]
-
-
 def no_common_codec(ctx: Context) -> list[Finding]:
     """488/606, or an answer that shares no voice codec with the offer."""
     groups: dict[str, list[tuple[CallView, LegView]]] = {}
-    for call in ctx.snap.calls:
-        for leg in call.legs:
-            reject = leg.final_code in (488, 606)
-            if not reject and leg.media_offer is not None and leg.media_answer is not None:
-                offered = {c.upper() for c in _voice(leg.codecs_offered)}
-                answered = _voice(leg.codecs_answered)
-                reject = bool(offered and answered) and not any(
-                    c.upper() in offered for c in answered
-                )
-            if reject:
-                groups.setdefault(leg.gateway or leg.dst, []).append((call, leg))
+    for call, leg in ctx.calls.no_codec:
+        groups.setdefault(leg.gateway or leg.dst, []).append((call, leg))
     out = []
     for gateway, items in groups.items():
         lines = []
         offers: dict[str, int] = {}
         for _call, leg in items:
-            key = " ".join(_voice(leg.codecs_offered)) or "(no SDP)"
+            key = " ".join(voice(leg.codecs_offered)) or "(no SDP)"
             offers[key] = offers.get(key, 0) + 1
         lines.append("offered: " + "; ".join(f"{codecs} ×{n}" for codecs, n in offers.items()))
         for call, leg in items[:EXAMPLES]:
@@ -254,30 +233,12 @@ def no_common_codec(ctx: Context) -> list[Finding]:
     return out
 
 
-def _negotiated_te(leg: LegView) -> bool | None:
-    """telephone-event in both offer and answer; None when there is no answer SDP."""
-    if leg.media_offer is None or leg.media_answer is None or leg.answered is None:
-        return None
-    return leg.media_offer.telephone_event is not None and (
-        leg.media_answer.telephone_event is not None
-    )
-
-
 def dtmf_mismatch(ctx: Context) -> list[Finding]:
     """RFC 2833 telephone-event on one leg of a call and not on another: the B2BUA
     has to convert DTMF between them, or the digits are lost."""
     groups: dict[str, list[tuple[CallView, LegView, LegView]]] = {}
-    for call in ctx.snap.calls:
-        if len(call.legs) < 2 or call.answered is None:
-            continue
-        a = call.legs[0]
-        a_te = _negotiated_te(a)
-        if a_te is None:
-            continue
-        for b in call.legs[1:]:
-            b_te = _negotiated_te(b)
-            if b_te is not None and b_te != a_te:
-                groups.setdefault(b.gateway or b.dst, []).append((call, a, b))
+    for call, a, b in ctx.calls.dtmf_split:
+        groups.setdefault(b.gateway or b.dst, []).append((call, a, b))
     out = []
     for gateway, items in groups.items():
         lines = []
@@ -291,7 +252,7 @@ def dtmf_mismatch(ctx: Context) -> list[Finding]:
                     f"{' '.join(offer.codecs) if offer else '-'}; answer "
                     f"{' '.join(answer.codecs) if answer else '-'}"
                 )
-        a_has = _negotiated_te(items[0][1])
+        a_has = negotiated_te(items[0][1])
         out.append(
             Finding(
                 rule="dtmf.mismatch",
@@ -328,16 +289,8 @@ def dtmf_mismatch(ctx: Context) -> list[Finding]:
 def inband_g729(ctx: Context) -> list[Finding]:
     """G.729 without telephone-event: DTMF has to go in-band and the codec mangles it."""
     groups: dict[str, list[tuple[CallView, LegView]]] = {}
-    for call in ctx.snap.calls:
-        if call.answered is None:
-            continue
-        for leg in call.legs:
-            te = _negotiated_te(leg)
-            if te is None or te:
-                continue
-            answered = _voice(leg.codecs_answered)
-            if answered and answered[0].upper().startswith("G729"):
-                groups.setdefault(leg.gateway or leg.dst, []).append((call, leg))
+    for call, leg in ctx.calls.g729_inband:
+        groups.setdefault(leg.gateway or leg.dst, []).append((call, leg))
     out = []
     for gateway, items in groups.items():
         lines = []
@@ -382,19 +335,10 @@ def public_sdp_from_private(ctx: Context) -> list[Finding]:
     on the same LAN and the router does not hairpin. Notice only.
     """
     by_sender: dict[str, list[tuple[CallView, MediaEndpoint]]] = {}
-    for call in ctx.snap.calls:
-        for leg in call.legs:
-            for endpoint in (leg.media_offer, leg.media_answer):
-                if endpoint is None or not endpoint.address:
-                    continue
-                if address_class(endpoint.address) == PUBLIC and address_class(
-                    endpoint.signalled_from
-                ) not in (PUBLIC, "not-ip"):
-                    by_sender.setdefault(endpoint.signalled_from, []).append((call, endpoint))
+    for call, endpoint in ctx.calls.sdp_public:
+        by_sender.setdefault(endpoint.signalled_from, []).append((call, endpoint))
     out = []
     for sender, items in by_sender.items():
-        if address_class(sender) == "loopback":
-            continue  # a local test tool, not a LAN
         calls = list(dict.fromkeys(call.key for call, _e in items))
         out.append(
             Finding(
