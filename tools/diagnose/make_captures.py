@@ -1024,6 +1024,20 @@ NAT rules, never "private". So an SDP `c=192.168.1.50` sent from 127.0.6.21 is f
 as "private media address that is not where the signalling comes from", as it would be
 from a public address.
 
+What the fixtures simplify: the "softswitch" is SIPp (a UAS for the A-leg and a UAC for
+the B-leg, started a quarter second apart with the same number behind a prefix), so
+legs pair because `doctor.toml` names 127.0.6.10 in `softswitch_ips`, by timing and
+number as the engine pairs VOS3000 legs. The REGISTER scenario writes its Authorization
+header out with the challenge's realm and nonce but a placeholder in place of the digest
+response (SIPp's `[authentication]` keyword takes no CSV user name); the fixture
+registrar never checks it, so a wrong password is what every authenticated REGISTER
+plays. No RTP is sent: the media findings come from SDP.
+
+Rebuild one class (SIPp, tcpdump and sipvicious installed, root for tcpdump):
+
+    python3 tools/diagnose/make_captures.py --only no_ack_32s
+    python3 tools/diagnose/score.py
+
 | file | problem class | how it was made | expected findings |
 |---|---|---|---|
 """
