@@ -636,6 +636,11 @@ _CPU = _from_rules(
 )
 
 
+CAPTURE = (
+    "tcpdump -ni any -s0 -w /tmp/sip.pcap port 5060 (a minute), then vostui doctor /tmp/sip.pcap"
+)
+
+
 def _rule_step(
     id: str, title: str, rules: tuple[str, ...], ok: str, have: Callable[[_Run], bool] = _has_calls
 ) -> StepFn:
@@ -645,7 +650,8 @@ def _rule_step(
         rules,
         have_data=have,
         ok=_count(ok),
-        no_data="no calls in the data" if have is _has_calls else "nothing to judge in the data",
+        no_data="no calls in the data" if have is _has_calls else "no SIP traffic to judge",
+        command=CAPTURE,
     )
 
 
