@@ -15,7 +15,6 @@ import os
 import sys
 import time
 from collections.abc import Sequence
-from importlib import resources
 from pathlib import Path
 
 from vostui import __version__, report
@@ -274,27 +273,29 @@ def show_config(config: Config) -> int:
 # -- the console ------------------------------------------------------------------------
 
 
-def demo_files() -> tuple[str, str]:
-    """The shipped demo capture and its config (in the package, or in a checkout)."""
-    here = resources.files("vostui") / "demo"
-    pcap, cfg = here / "demo.pcap", here / "demo-config.toml"
-    return str(pcap), str(cfg)
-
-
 def console(command: str, args: argparse.Namespace, config: Config) -> int:
     from vostui.pipeline import Pipeline
 
+    demo_logs = None
     if command == "open":
         _check_files(args.files)
         pipeline = Pipeline(config, files=args.files, realtime=args.realtime)
         title = "vostui: " + ", ".join(os.path.basename(f) for f in args.files)
     elif command == "demo":
-        pcap, cfg = demo_files()
+        from dataclasses import replace
+
+        from vostui.demo import DemoLogs, files
+
+        pcap, cfg, _ = files()
         if not os.path.isfile(pcap):
             raise Usage(f"the demo capture is missing ({pcap}): reinstall vostui")
         if not args.config:
             config = load(cfg)
         pipeline = Pipeline(config, files=[pcap], loop=True)
+        demo_logs = DemoLogs(pipeline)
+        config = replace(config, log_files=demo_logs.paths)
+        pipeline.config = config
+        demo_logs.start()
         title = "vostui demo (recorded traffic, replayed)"
     else:
         pipeline = Pipeline(config, live=True)
@@ -303,4 +304,8 @@ def console(command: str, args: argparse.Namespace, config: Config) -> int:
         from vostui.ui.app import run_console
     except ImportError as exc:
         raise Usage(f"the console cannot start: {exc}") from exc
-    return int(run_console(config, pipeline, title=title))
+    try:
+        return int(run_console(config, pipeline, title=title))
+    finally:
+        if demo_logs is not None:
+            demo_logs.stop()

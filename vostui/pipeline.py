@@ -27,6 +27,7 @@ from vostui.sip.message import SipParseError
 from vostui.sip.parser import parse_message
 
 BATCH = 256
+LOOP_GAP = 5.0  # seconds of silence between two rounds of a demo loop
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,8 +138,10 @@ class Pipeline:
         self._rate_mark = (time.monotonic(), 0, 0)
         self._rates = (0.0, 0.0)
         self._snapshot: EngineSnapshot | None = None
-        self._fed_at_snapshot = -1
+        self._snapshot_mark: tuple[int, float] = (-1, 0.0)
         self._replay_offset = 0.0  # wall clock minus packet time, while replaying
+        self._loop_span = 0.0  # seconds from one demo round to the next
+        self.loop_round = 0
         if live:
             self.label = f"live: {self.interface}"
         elif loop:
@@ -184,19 +187,28 @@ class Pipeline:
 
     # -- feeding -------------------------------------------------------------------
 
+    def shift(self, loop_round: int) -> float:
+        """Seconds added to packet times: a demo loop plays in the present, round after round."""
+        if not self.loop:
+            return 0.0
+        return self._replay_offset + loop_round * self._loop_span
+
     def _feed(self, datagrams: list[Datagram], loop_round: int) -> None:
         with self.lock:
-            if loop_round == 0:
+            if not self.loop:
                 for dg in datagrams:
                     self.engine.feed(dg)
                 return
-            shift = loop_round * self._loop_span
+            shift = self.shift(loop_round)
             for dg in datagrams:
                 self._feed_shifted(dg, shift, loop_round)
 
     def _feed_shifted(self, dg: Datagram, shift: float, loop_round: int) -> None:
-        """A demo loop's later rounds: later times, and Call-IDs made unique per round."""
+        """A demo loop: times moved to the present, Call-IDs made unique per round."""
         dg = dataclasses.replace(dg, ts=dg.ts + shift)
+        if loop_round == 0:
+            self.engine.feed(dg)
+            return
         try:
             msg = parse_message(dg.payload)
         except SipParseError:
@@ -205,11 +217,8 @@ class Pipeline:
         msg = dataclasses.replace(msg, call_id=f"{msg.call_id}~{loop_round}")
         self.engine.feed_message(dg, msg)
 
-    _loop_span = 0.0
-
     def _run_files(self) -> None:
         self._state = "running"
-        loop_round = 0
         first_ts: float | None = None
         last_ts = 0.0
         while not self.stop_event.is_set():
@@ -225,41 +234,46 @@ class Pipeline:
                         self._replay_offset = time.time() - frame.ts
                     last_ts = max(last_ts, frame.ts)
                     if self.realtime:
-                        self._wait_until(
-                            frame.ts + loop_round * self._loop_span, pending, loop_round
-                        )
+                        self._progress = (n + reader.offset / size) / len(self.files)
+                        wall = frame.ts + self._replay_offset + self.loop_round * self._loop_span
+                        self._wait_until(wall, pending)
                     pending.extend(self.decoder.decode(frame))
                     if len(pending) >= BATCH:
-                        self._feed(pending, loop_round)
+                        self._feed(pending, self.loop_round)
                         pending = []
                         self._progress = (n + reader.offset / size) / len(self.files)
-                self._feed(pending, loop_round)
+                self._feed(pending, self.loop_round)
                 self._warnings.extend(reader.warnings)
             with self.lock:
                 self.engine.set_packets(self.decoder.stats.packets)
                 self.engine.add_malformed(self.decoder.stats.malformed)
-                self.engine.finish()
+                if not self.loop:
+                    self.engine.finish()
             self._progress = 1.0
             if not self.loop or first_ts is None:
                 break
-            self._loop_span = max(self._loop_span, last_ts - first_ts + 5.0)
-            loop_round += 1
+            self._loop_span = max(self._loop_span, last_ts - first_ts + LOOP_GAP)
+            self.loop_round += 1
         if not self.stop_event.is_set():
             self._state = "finished"
 
-    def _wait_until(self, ts: float, pending: list[Datagram], loop_round: int) -> None:
+    def _engine_time(self) -> float:
+        """Packet time that corresponds to the wall clock now, while replaying."""
+        return time.time() if self.loop else time.time() - self._replay_offset
+
+    def _wait_until(self, wall: float, pending: list[Datagram]) -> None:
         """Replay pace: hold a frame until its time comes on the wall clock."""
-        delay = ts + self._replay_offset - time.time()
+        delay = wall - time.time()
         if delay <= 0:
             return
         if pending:
-            self._feed(pending, loop_round)
+            self._feed(pending, self.loop_round)
             pending.clear()
         while delay > 0 and not self.stop_event.is_set():
             self.stop_event.wait(min(delay, 0.2))
             with self.lock:
-                self.engine.expire(time.time() - self._replay_offset)
-            delay = ts + self._replay_offset - time.time()
+                self.engine.expire(self._engine_time())
+            delay = wall - time.time()
 
     def _run_live(self) -> None:
         bpf = build_bpf(self.config.sip_ports)
@@ -282,7 +296,7 @@ class Pipeline:
         if self.live:
             return time.time()
         if self.realtime and self._state == "running":
-            return time.time() - self._replay_offset + 0.0
+            return self._engine_time()
         with self.lock:
             return self.engine.now
 
@@ -292,9 +306,10 @@ class Pipeline:
                 self.engine.expire(time.time())
                 self.engine.set_packets(self.decoder.stats.packets)
                 self.engine.add_malformed(self.decoder.stats.malformed)
-            if self._snapshot is None or self._fed_at_snapshot != self.engine.index or self.live:
+            mark = (self.engine.index, self.engine.now)
+            if self._snapshot is None or self._snapshot_mark != mark:
                 self._snapshot = self.engine.snapshot()
-                self._fed_at_snapshot = self.engine.index
+                self._snapshot_mark = mark
             return self._snapshot
 
     def status(self) -> SourceStatus:

@@ -340,8 +340,11 @@ class Engine:
     # -- time --------------------------------------------------------------------
 
     def expire(self, now: float) -> None:
-        """Run the SIP timers at packet time `now` (called as packets advance)."""
+        """Run the SIP timers at packet time `now`: as packets advance, or as the clock
+        does when watching live or replaying (time then moves on without packets)."""
         self.last_expiry = now
+        if now > self.now:
+            self.now = now
         done = []
         for call_id in self.live:
             dialog = self.dialogs.get(call_id)
