@@ -347,9 +347,12 @@ def short_calls(ctx: Context) -> list[Finding]:
             f"{len(short)} of {len(talked)} answered calls under "
             f"{s.short_call_seconds:.0f} s ({share:.0%}), ACD {acd:.1f} s"
         ]
+        chronic = False
         if earlier:
             before = sum(1 for leg in earlier if leg.talk(ctx.now) < s.short_call_seconds)
             lines.append(f"before: {before} of {len(earlier)} ({before / len(earlier):.0%})")
+            # Short calls all along (a callback or IVR route) are not a new collapse.
+            chronic = len(earlier) >= s.min_calls and before / len(earlier) >= s.short_call_share
         for call, leg in short[-EXAMPLES:]:
             lines.append(call_line(call, ctx.now))
             bye = find(leg, lambda r: r.msg.is_request and r.msg.method == "BYE")
@@ -358,9 +361,10 @@ def short_calls(ctx: Context) -> list[Finding]:
         out.append(
             Finding(
                 rule="gateway.short_calls",
-                severity=WARNING,
+                severity=NOTICE if chronic else WARNING,
                 title=f"{gateway}: {share:.0%} of answered calls last under "
-                f"{s.short_call_seconds:.0f} s (ACD {acd:.1f} s)",
+                f"{s.short_call_seconds:.0f} s (ACD {acd:.1f} s)"
+                + (", as before" if chronic else ""),
                 affected=Affected(GATEWAY, gateway),
                 evidence=evidence(lines),
                 cause=(
