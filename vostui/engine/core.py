@@ -129,18 +129,7 @@ class Engine:
         return self._bare(dg, msg)
 
     def _bare(self, dg: Datagram, msg: SipMessage) -> MessageRecord:
-        return MessageRecord(
-            self.index,
-            dg.ts,
-            dg.src,
-            dg.sport,
-            dg.dst,
-            dg.dport,
-            dg.transport,
-            msg,
-            False,
-            dg.frame,
-        )
+        return MessageRecord.of(self.index, dg, msg)
 
     def _dialog_message(self, dialog: Dialog, dg: Datagram, msg: SipMessage) -> MessageRecord:
         before_state, before_answer = dialog.state, dialog.answered
@@ -299,18 +288,7 @@ class Engine:
             retrans = any(
                 a.call_id == msg.call_id and a.cseq == msg.cseq for a in registration.history
             )
-        record = MessageRecord(
-            self.index,
-            dg.ts,
-            dg.src,
-            dg.sport,
-            dg.dst,
-            dg.dport,
-            dg.transport,
-            msg,
-            retrans,
-            dg.frame,
-        )
+        record = MessageRecord.of(self.index, dg, msg, retrans)
         if msg.is_request:
             registration.request(record)
         else:

@@ -147,18 +147,7 @@ class Dialog:
         retrans = signature in self.seen
         if not retrans:
             self.seen.add(signature)
-        record = MessageRecord(
-            index=index,
-            ts=dg.ts,
-            src=dg.src,
-            sport=dg.sport,
-            dst=dg.dst,
-            dport=dg.dport,
-            transport=dg.transport,
-            msg=msg,
-            retransmission=retrans,
-            frame=dg.frame,
-        )
+        record = MessageRecord.of(index, dg, msg, retrans)
         self._keep(record)
         self.dirty = True
         self.last_activity = dg.ts

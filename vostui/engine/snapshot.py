@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from vostui.net.datagram import Datagram
 from vostui.sip.message import SipMessage
 
 SCHEMA_VERSION = 1
@@ -28,6 +29,23 @@ class MessageRecord:
     msg: SipMessage
     retransmission: bool = False
     frame: int = 0
+
+    @classmethod
+    def of(
+        cls, index: int, dg: Datagram, msg: SipMessage, retransmission: bool = False
+    ) -> MessageRecord:
+        return cls(
+            index,
+            dg.ts,
+            dg.src,
+            dg.sport,
+            dg.dst,
+            dg.dport,
+            dg.transport,
+            msg,
+            retransmission,
+            dg.frame,
+        )
 
     @property
     def src_addr(self) -> str:
