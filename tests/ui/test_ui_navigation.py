@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from ui_fakes import FakePipeline, make_app, make_snapshot, pilot_test, screen_text
+from ui_fakes import FakePipeline, make_app, make_snapshot, pilot_test, screen_text, wait_until
 
 from vostui.ui.call_screen import CallScreen
 from vostui.ui.dashboard import PANE_IDS, DashboardScreen
@@ -140,8 +140,7 @@ async def test_colon_opens_the_command_palette_with_the_main_actions() -> None:
         await pilot.press("colon")
         await pilot.pause()
         await pilot.press(*"problem")
-        await pilot.pause(0.3)
-        assert "Problem calls only" in screen_text(app)
+        assert await wait_until(pilot, lambda: "Problem calls only" in screen_text(app))
         await pilot.press("enter")
         await pilot.pause()
         assert app.screen.query_one("CallsPane").problems_only  # type: ignore[attr-defined]
@@ -171,7 +170,8 @@ async def test_the_screen_follows_new_snapshots_and_keeps_the_cursor_on_its_call
         await pilot.press("down", "down", "down")
         key = table.cursor_key
         pipeline.set(make_snapshot(14, version=2))
-        await pilot.pause(0.3)
+        app.pull()  # what the refresh timer does, without waiting for it
+        await pilot.pause()
         assert "14 total" in screen_text(app)
         assert table.cursor_key == key  # four new calls on top, the cursor stayed on its call
         assert table.cursor == 7

@@ -36,11 +36,13 @@ async def test_d_shows_the_dashboard_and_a_new_problem_comes_back() -> None:
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()
         await pilot.press("d")
-        await pilot.pause(0.3)
+        app.pull()
+        await pilot.pause()
         assert isinstance(app.screen, DashboardScreen)  # the same problem stays dismissed
         assert "failed" in screen_text(app)
         pipeline.set(status=failed("you are not root: capture needs CAP_NET_RAW", "sudo vostui"))
-        await pilot.pause(0.3)
+        app.pull()
+        await pilot.pause()
         assert isinstance(app.screen, ProblemScreen)
         assert "sudo vostui" in screen_text(app)
 

@@ -5,7 +5,15 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from ui_fakes import GATEWAYS, FakePipeline, make_app, make_snapshot, pilot_test
+from ui_fakes import (
+    GATEWAYS,
+    FakePipeline,
+    make_app,
+    make_snapshot,
+    pilot_test,
+    screen_text,
+    wait_until,
+)
 
 from vostui.config import Config
 from vostui.ui.themes import DEFAULT_THEME, ThemeError, load_theme_file, load_themes, theme_dirs
@@ -62,7 +70,9 @@ async def test_themes_switch_from_the_palette() -> None:
     app = make_app()
     async with app.run_test(size=(100, 30)) as pilot:
         await pilot.pause()
-        await pilot.press("colon", *"theme: vostui-high", "enter")
+        await pilot.press("colon", *"theme: vostui-high")
+        assert await wait_until(pilot, lambda: "Theme: vostui-high-contrast" in screen_text(app))
+        await pilot.press("enter")
         await pilot.pause()
         assert app.theme == "vostui-high-contrast"
 

@@ -605,3 +605,12 @@ def pilot_test(test: Callable[..., Awaitable[None]]) -> Callable[..., None]:
         asyncio.run(test(*args, **kwargs))  # type: ignore[arg-type]
 
     return run
+
+
+async def wait_until(pilot, check: Callable[[], bool], seconds: float = 10.0) -> bool:  # type: ignore[no-untyped-def]
+    """Let the app run until `check()` holds (for work done in workers), bounded in time."""
+    for _ in range(int(seconds / 0.05)):
+        if check():
+            return True
+        await pilot.pause(0.05)
+    return check()

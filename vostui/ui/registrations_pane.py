@@ -15,9 +15,10 @@ from vostui.ui.pane import Pane
 from vostui.ui.table import Cell, ColumnSpec, RowTable, Tone
 
 REGISTRATION_COLUMNS = (
-    ColumnSpec("account", "Account", 24, 10, flex=True),
-    ColumnSpec("source", "Source", 21, 12, priority=2),
-    ColumnSpec("state", "State", 11, 8),  # "!forbidden": "!" marks a failing one
+    # minimums that keep an account and an "ip:port" readable; narrower, User-Agent goes first
+    ColumnSpec("account", "Account", 24, 16, flex=True),
+    ColumnSpec("source", "Source", 21, 15, priority=2),
+    ColumnSpec("state", "State", 11, 9),  # "!forbidden": "!" marks a failing one
     ColumnSpec("code", "Code", 4, 4, align="right"),
     ColumnSpec("attempts", "Tries", 5, 5, priority=3, align="right"),
     ColumnSpec("expires", "Expires", 8, 7, priority=1, align="right"),
