@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from tests.support import FIXTURES
-from vostui.config import load
+from vostui.config import Config, load
 from vostui.engine.core import Engine
 from vostui.engine.snapshot import CallView, EngineSnapshot
 from vostui.pipeline import read_files
@@ -132,3 +132,43 @@ def test_sipvicious_scan_is_seen_from_the_scanner_address() -> None:
     assert scanner.accounts_tried >= len(want["extensions_found"]) + 5
     assert scanner.count("REGISTER") >= sum(want["register_answers"].values())
     assert scanner.auth_failures >= 1
+
+
+def test_bounds_evict_oldest_ended_calls_and_count_everything() -> None:
+    from dataclasses import replace
+
+    config = replace(
+        load(str(DEMO_CONFIG)),
+        max_dialogs=12,
+        max_messages_per_dialog=40,
+        max_registrations=2,
+        max_sources=3,
+    )
+    engine = Engine(config)
+    read_files(engine, [str(FIXTURES / "demo.pcap")])
+    snap = engine.snapshot()
+    evicted = dict(snap.counters.evicted)
+    assert len(engine.dialogs) <= 12
+    assert evicted["calls"] > 0
+    assert len(snap.registrations) <= 2 and evicted["registrations"] > 0
+    assert len(snap.sources) <= 3 and evicted["sources"] > 0
+    # the newest calls are the ones kept
+    assert max(c.start for c in snap.calls) == snap.calls[-1].start
+
+
+def test_message_cap_keeps_the_first_and_the_last_messages() -> None:
+    from vostui.engine.dialog import TAIL
+    from vostui.net.files import iter_datagrams
+
+    datagrams = list(iter_datagrams(str(FIXTURES / "no_ack_32s.pcap")))
+    sip = [dg for dg in datagrams if dg.payload[:3] in (b"INV", b"SIP", b"BYE", b"ACK")]
+    engine = Engine(Config(max_messages_per_dialog=TAIL + 2))
+    for _ in range(5):  # the same dialog five times over: 80 messages, cap 34
+        for dg in sip:
+            engine.feed(dg)
+    (leg,) = engine.snapshot().calls[0].legs
+    assert len(leg.messages) == TAIL + 2
+    assert leg.messages[0].msg.method == "INVITE"
+    assert leg.messages[-1].index == engine.index  # the newest is kept
+    assert leg.messages_dropped == 5 * len(sip) - (TAIL + 2)
+    assert dict(engine.snapshot().counters.dropped)["dialog_messages"] == leg.messages_dropped
