@@ -111,3 +111,14 @@ async def test_a_click_on_a_column_title_sorts_by_it() -> None:
         codes = [table.source.cells(i)[0][8] for i in range(len(table.source))]
         texts = [c if isinstance(c, str) else c[0] for c in codes]
         assert texts == sorted(texts)
+
+
+@pilot_test
+async def test_keys_typed_into_the_filter_are_text_not_commands() -> None:
+    app = make_app(FakePipeline(make_snapshot(5)))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        await pilot.press("slash", "q", "1", "z", "question_mark", "o", "p")
+        await pilot.pause()
+        assert app.screen.query_one("#calls-filter").value == "q1z?op"  # type: ignore[attr-defined]
+        assert app.is_running and app.screen.maximized is None
