@@ -75,6 +75,7 @@ class Config:
     log_level_patterns: tuple[tuple[str, ...], ...] = ()  # (file glob, regex, level)
     failed_login_patterns: tuple[str, ...] = ()  # regexes with a named group `ip`
     firewall_log_prefixes: tuple[str, ...] = ("SIP-RATE-LIMIT: ",)
+    diagnose: dict[str, Any] = field(default_factory=dict)  # thresholds, see vostui.diagnose
     sources: tuple[tuple[str, str], ...] = field(default=(), compare=False)
 
     def gateway_for(self, ip: str) -> Gateway | None:
@@ -111,6 +112,10 @@ def _coerce(name: str, value: Any, default: Any) -> Any:
                 raise ConfigError(f"gateway {gateway.name}: bad address {gateway.address}") from exc
             out.append(gateway)
         return tuple(out)
+    if name == "diagnose":
+        if not isinstance(value, dict):
+            raise ConfigError("[diagnose] must be a table of thresholds")
+        return dict(value)
     if name == "log_level_patterns":
         if not isinstance(value, list) or not all(
             isinstance(item, list) and len(item) == 3 for item in value
@@ -169,7 +174,12 @@ def load(explicit: str | None = None, overrides: dict[str, Any] | None = None) -
     env_values = {}
     for f in fields(Config):
         value = os.environ.get(f"VOSTUI_{f.name.upper()}")
-        if value is not None and f.name not in ("gateways", "sources", "log_level_patterns"):
+        if value is not None and f.name not in (
+            "gateways",
+            "sources",
+            "log_level_patterns",
+            "diagnose",
+        ):
             env_values[f.name] = value
     if env_values:
         config = _apply(config, env_values, "environment")

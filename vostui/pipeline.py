@@ -277,7 +277,8 @@ class Pipeline:
 
     def _run_live(self) -> None:
         bpf = build_bpf(self.config.sip_ports)
-        self.capture = LiveCapture(self.interface, bpf)
+        # immediate mode: the console shows a packet as it comes, not a buffer a second later
+        self.capture = LiveCapture(self.interface, bpf, immediate=True)
         self.capture.start()
         self._state = "running"
         for frame in self.capture.frames(self.stop_event):

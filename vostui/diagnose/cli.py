@@ -68,10 +68,12 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
 
 
 def run_doctor(args: argparse.Namespace, out: TextIO | None = None) -> int:
+    from vostui.config import ConfigError
+
     stream = out or sys.stdout
     try:
         return _run(args, stream)
-    except DoctorError as exc:
+    except (DoctorError, ConfigError) as exc:
         print(f"vostui doctor: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:

@@ -1,14 +1,16 @@
 """Thresholds of the diagnosis rules.
 
-Each default is a module constant; `Settings.from_config` reads a setting of the same
-name from the config when it has one (`getattr(config, name, default)`), so a threshold
-becomes configurable as soon as `vostui.config.Config` grows the field.
+Each default is a module constant. The config sets any of them in its `[diagnose]`
+table (`long_pdd_seconds = 8`); settings the config has at top level under the same
+name (`max_call_seconds`, `conntrack_warn`, `trusted_ips`, ...) are read from there.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
 from typing import Any
+
+from vostui.config import ConfigError
 
 MAX_CALL_SECONDS = 7200.0  # a call up longer than this has lost its BYE
 LONG_PDD_SECONDS = 6.0  # INVITE to first 18x
@@ -79,6 +81,12 @@ class Settings:
                     continue
                 if hasattr(config, f.name):
                     values[f.name] = getattr(config, f.name)
+            table = getattr(config, "diagnose", None) or {}
+            known = {f.name: f for f in fields(cls)}
+            for name, value in table.items():
+                if name not in known:
+                    raise ConfigError(f"[diagnose]: unknown threshold {name!r}")
+                values[name] = value
             origin = getattr(config, "origin", None)
             if callable(origin):
                 values["processes_configured"] = origin("softswitch_processes") != "default"

@@ -104,7 +104,7 @@ class Call:
             callee=a.callee,
             mapping_gateway=a.gateway if a.role == "a" else "",
             routing_gateway=(
-                last_b.gateway if last_b is not None else a.gateway if a.role == "direct" else ""
+                last_b.gateway if last_b is not None else a.gateway if a.role != "a" else ""
             ),
             state=state,
             start=a.start,

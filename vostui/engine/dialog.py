@@ -39,6 +39,9 @@ STATES = (
     "rejected",
     "timed_out",
 )
+# Answers after which the caller sends the INVITE again in the same dialog: with
+# credentials (401, 407) or with a session interval at least the Min-SE (422).
+RETRIED = frozenset({401, 407, 422})
 # Kept after the cap: the most recent messages (the BYE of a long call matters).
 TAIL = 32
 
@@ -172,8 +175,8 @@ class Dialog:
         method = msg.method
         sender = dg.src
         if method == "INVITE":
-            if not msg.to.tag and self.state == "rejected" and self.final_code in (401, 407):
-                self._reopen()  # the same INVITE again, now with credentials
+            if not msg.to.tag and self.state == "rejected" and self.final_code in RETRIED:
+                self._reopen()  # the same INVITE again: with credentials, or a longer timer
             if msg.session_expires is not None:
                 self.session_expires = msg.session_expires
             endpoint = _endpoint(msg, sender)
