@@ -63,6 +63,7 @@ class Engine:
         self.orphans: Counter[str] = Counter()
         self.extra_malformed: dict[str, int] = {}
         self.packets = 0
+        self.frozen_at = 0  # message index at the last gc.freeze (see pipeline)
         self.last_expiry = 0.0
         self.dirty_calls: set[str] = set()
         self.call_views: dict[str, CallView] = {}
@@ -362,19 +363,6 @@ class Engine:
         self.dirty_regs.clear()
         now = self.now
         sources: tuple[SourceView, ...] = tuple(s.view(now) for s in self.sources.values())
-        malformed = Counter(self.malformed)
-        malformed.update(self.extra_malformed)
-        dropped = self.counts["dialog_messages_dropped"]
-        counters = Counters(
-            packets=self.packets,
-            datagrams=self.counts["datagrams"],
-            sip_messages=self.counts["sip"],
-            retransmissions=self.counts["retransmissions"],
-            not_sip=self.counts["not_sip"],
-            malformed=tuple(sorted(malformed.items())),
-            evicted=tuple(sorted(self.evicted.items())),
-            dropped=(("dialog_messages", dropped),) if dropped else (),
-        )
         softswitch = self.configured or frozenset(self.paired_by)
         return EngineSnapshot(
             version=self.version,
@@ -384,6 +372,22 @@ class Engine:
             registrations=tuple(self.reg_views.values()),
             gateways=self.gateways.views(now),
             sources=sources,
-            counters=counters,
+            counters=self.counters(),
             softswitch=tuple(sorted(softswitch)),
+        )
+
+    def counters(self) -> Counters:
+        """The counters alone: cheap, for a status line between snapshots."""
+        malformed = Counter(self.malformed)
+        malformed.update(self.extra_malformed)
+        dropped = self.counts["dialog_messages_dropped"]
+        return Counters(
+            packets=self.packets,
+            datagrams=self.counts["datagrams"],
+            sip_messages=self.counts["sip"],
+            retransmissions=self.counts["retransmissions"],
+            not_sip=self.counts["not_sip"],
+            malformed=tuple(sorted(malformed.items())),
+            evicted=tuple(sorted(self.evicted.items())),
+            dropped=(("dialog_messages", dropped),) if dropped else (),
         )

@@ -173,24 +173,18 @@ class Dialog:
 
     def _request(self, dg: Datagram, msg: SipMessage) -> None:
         method = msg.method
-        sender = dg.src
+        self._media(dg, msg)
         if method == "INVITE":
             if not msg.to.tag and self.state == "rejected" and self.final_code in RETRIED:
                 self._reopen()  # the same INVITE again: with credentials, or a longer timer
             if msg.session_expires is not None:
                 self.session_expires = msg.session_expires
-            endpoint = _endpoint(msg, sender)
-            if endpoint is not None and (self.media_offer is None or not msg.to.tag):
-                self.media_offer = endpoint
         elif method == "ACK":
             if self.answered is not None and self.confirmed is None:
                 self.confirmed = dg.ts
                 self.ack_missing = False
                 if self.state == "answered":
                     self.state = "confirmed"
-            endpoint = _endpoint(msg, sender)
-            if endpoint is not None and self.media_answer is None:
-                self.media_answer = endpoint
         elif method == "CANCEL":
             self.cancel_seen = True
             if not self.is_ended and self.answered is None:
@@ -213,7 +207,19 @@ class Dialog:
         self.ended = None
         self.hangup_by = ""
 
+    def _media(self, dg: Datagram, msg: SipMessage) -> None:
+        """The latest SDP of each side: the caller's in `media_offer`, the callee's in
+        `media_answer`, whoever sent the (re-)INVITE, 18x, 200, ACK or UPDATE."""
+        endpoint = _endpoint(msg, dg.src)
+        if endpoint is None:
+            return
+        if self._from_caller(dg):
+            self.media_offer = endpoint
+        else:
+            self.media_answer = endpoint
+
     def _response(self, dg: Datagram, msg: SipMessage) -> None:
+        self._media(dg, msg)
         if msg.cseq_method != "INVITE":
             return
         code = msg.status
@@ -229,9 +235,6 @@ class Dialog:
             early = code == 183 or msg.sdp is not None
             if early:
                 self.state = "early_media"
-                endpoint = _endpoint(msg, dg.src)
-                if endpoint is not None:
-                    self.media_answer = endpoint
             elif self.state in ("setup", "proceeding"):
                 self.state = "ringing"
             return
@@ -247,9 +250,6 @@ class Dialog:
                 self.state = "answered"
                 if self.user_agent == "" and msg.user_agent:
                     self.user_agent = msg.user_agent
-            endpoint = _endpoint(msg, dg.src)
-            if endpoint is not None:
-                self.media_answer = endpoint
             return
         if self.answered is not None:
             return  # a late failure after a 2xx (forked branch); the call is up

@@ -91,8 +91,8 @@ class LegView:
     hangup_by: str  # "caller", "callee", "timeout", ""
     codecs_offered: tuple[str, ...]
     codecs_answered: tuple[str, ...]
-    media_offer: MediaEndpoint | None
-    media_answer: MediaEndpoint | None
+    media_offer: MediaEndpoint | None  # the caller side's latest SDP (offer, re-offer)
+    media_answer: MediaEndpoint | None  # the callee side's latest SDP
     session_expires: int | None
     user_agent: str
     message_count: int
