@@ -162,6 +162,8 @@ class Progress:
 
 
 def analyze(args: argparse.Namespace, config: Config) -> int:
+    from dataclasses import replace
+
     from vostui.engine.core import Engine
     from vostui.pipeline import read_files
 
@@ -177,7 +179,8 @@ def analyze(args: argparse.Namespace, config: Config) -> int:
     expression = parse(args.filter, known if section != "gateways" else None)
     big = sum(os.path.getsize(f) for f in args.files) > 20_000_000
     progress = Progress(enabled=big and not args.quiet)
-    engine = Engine(config)
+    # The tables and the JSON hold no ladders: the messages themselves need not stay.
+    engine = Engine(replace(config, max_messages_per_dialog=0))
     results = read_files(engine, args.files, progress)
     progress.done()
     snap = engine.snapshot()
@@ -214,8 +217,12 @@ def analyze(args: argparse.Namespace, config: Config) -> int:
             doc["gateways"] = [report.gateway_json(g) for g in snap.gateways]
         if section in (None, "scanners"):
             doc["scanners"] = [report.source_json(s) for s in sources]
-        json.dump(doc, sys.stdout, indent=1)
-        print()
+        # Indented for a person at a terminal; compact for a pipe, where the C encoder
+        # writes a 35,000-call report in a tenth of the time.
+        if sys.stdout.isatty():
+            print(json.dumps(doc, indent=1))
+        else:
+            sys.stdout.write(json.dumps(doc, separators=(",", ":")) + "\n")
     else:
         print(_summary(snap, results))
         blocks = []

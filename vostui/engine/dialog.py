@@ -119,6 +119,8 @@ class Dialog:
         return self.state in ENDED
 
     def _keep(self, record: MessageRecord) -> None:
+        if self.max_messages <= 0:  # `analyze` prints no ladders: keeps no messages
+            return
         if len(self.messages) < self.max_messages - TAIL:
             self.messages.append(record)
             return
