@@ -100,13 +100,16 @@ def measure(cmd: list[str], runs: int) -> tuple[float, int]:
 
 
 def count_sip(path: Path) -> int:
-    out = subprocess.run(
-        ["tshark", "-n", "-r", str(path), "-Y", "sip", "-T", "fields", "-e", "frame.number"],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return len(out.stdout.splitlines())
+    """SIP messages in the capture: every frame, since the capture filter kept SIP only.
+
+    (Counting with tshark -Y sip takes longer than the measurement itself.)
+    """
+    out = subprocess.run(["capinfos", "-c", "-M", str(path)], capture_output=True, text=True,
+                         check=True).stdout
+    for line in out.splitlines():
+        if "Number of packets" in line:
+            return int(line.split(":", 1)[1].strip())
+    raise SystemExit(f"capinfos gave no packet count for {path}")
 
 
 def machine() -> str:
