@@ -29,6 +29,14 @@ from vostui.ui.call_screen import CallScreen
 from vostui.ui.calls_pane import CallsPane
 from vostui.ui.commands import commands_for
 from vostui.ui.dashboard import DashboardScreen
+from vostui.ui.diagnosis import (
+    Diagnosis,
+    DiagnosisReady,
+    Mode,
+    open_checklist,
+    open_codes,
+    open_findings,
+)
 from vostui.ui.help_screen import HelpScreen, binding_rows
 from vostui.ui.problem_screen import ProblemScreen
 from vostui.ui.registration_screen import RegistrationScreen
@@ -68,6 +76,9 @@ class VostuiApp(App[int]):
         Binding("question_mark,f1", "help", "Keys", id="app.help"),
         Binding("colon", "command_palette", "Commands", show=False, id="app.commands"),
         Binding("z", "toggle_maximize", "Zoom", id="app.zoom"),
+        Binding("exclamation_mark", "findings", "Findings", id="app.findings"),
+        Binding("c", "checklist", "Checklist", id="app.checklist"),
+        Binding("R", "codes", "SIP codes", id="app.codes"),
     ]
 
     def __init__(
@@ -79,8 +90,10 @@ class VostuiApp(App[int]):
         deterministic: bool = False,
         start_pipeline: bool = True,
         export_dir: str | None = None,
+        diagnosis: Mode | None = None,
     ) -> None:
-        """`deterministic` (tests): no wall clock, no process figures, no signal or tty watch."""
+        """`deterministic` (tests): no wall clock, no process figures, no signal or tty watch,
+        diagnosis inline (unless `diagnosis` says "thread" or "off")."""
         super().__init__()
         self.config = config
         self.pipeline = pipeline
@@ -96,6 +109,9 @@ class VostuiApp(App[int]):
         self._parent_pid = os.getppid()
         self._call_screen: CallScreen | None = None
         self._frozen = False
+        self.diagnosis = Diagnosis(
+            self, config, mode=diagnosis or ("inline" if deterministic else "thread")
+        )
 
     # start-up
 
@@ -183,6 +199,7 @@ class VostuiApp(App[int]):
         screen = self.screen
         if isinstance(screen, DashboardScreen | CallScreen | RegistrationScreen):
             screen.show(snapshot, status, now)
+        self.diagnosis.offer(snapshot)  # off the UI thread, when the data changed
         self.snapshot_version = snapshot.version
         self.last_refresh_ms = (time.perf_counter() - started) * 1000
 
@@ -203,14 +220,35 @@ class VostuiApp(App[int]):
 
     @on(CallsPane.OpenCall)
     def _open_call(self, event: CallsPane.OpenCall) -> None:
+        self.open_call(event.key)
+
+    def open_call(self, key: str, message: int = 0) -> None:
+        """The call's ladder, at one of its messages (engine index) when given."""
         # one call screen, reused: composing a new one each time cost ~40 ms more
         snapshot = self.pipeline.snapshot()
         if self._call_screen is None:
-            self._call_screen = CallScreen(event.key, snapshot)
+            self._call_screen = CallScreen(key, snapshot, message=message)
             self.install_screen(self._call_screen, name="call")
         else:
-            self._call_screen.open(event.key, snapshot)
+            while self._call_screen in self.screen_stack and self.screen is not self._call_screen:
+                self.pop_screen()  # a jump from a finding over an open call
+            self._call_screen.open(key, snapshot, message=message)
+            if self.screen is self._call_screen:
+                return
         self.push_screen("call")
+
+    @on(DiagnosisReady)
+    def _diagnosed(self, event: DiagnosisReady) -> None:
+        self.diagnosis.receive(event.result)
+
+    def action_findings(self) -> None:
+        open_findings(self)
+
+    def action_checklist(self) -> None:
+        open_checklist(self)
+
+    def action_codes(self) -> None:
+        open_codes(self)
 
     @on(RegistrationsPane.OpenRegistration)
     def _open_registration(self, event: RegistrationsPane.OpenRegistration) -> None:

@@ -15,9 +15,11 @@ from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import Static
 
+from vostui.diagnose import Finding
 from vostui.engine.snapshot import CallView, EngineSnapshot, MessageRecord
 from vostui.ladder import Ladder, build_ladder, clock_ms, namer, render_text
 from vostui.text import clean_line
+from vostui.ui.findings_screen import FindingsBox
 from vostui.ui.format import BAD, GOOD, QUIET, clock, duration, seconds
 from vostui.ui.keybar import KeyBar
 from vostui.ui.ladder_view import LadderView
@@ -25,6 +27,7 @@ from vostui.ui.message_view import MessageView
 
 if TYPE_CHECKING:
     from vostui.ui.app import VostuiApp
+    from vostui.ui.diagnosis import DiagnosisResult
 
 
 def export_name(key: str, suffix: str, when: float | None = None) -> str:
@@ -45,6 +48,7 @@ class CallScreen(Screen[None]):
         Binding("l", "toggle_leg", "Legs", id="call.legs"),
         Binding("s,f2", "save_pcap", "Save pcap", id="call.save_pcap"),
         Binding("w", "save_text", "Save text", id="call.save_text"),
+        Binding("f", "toggle_findings", "Findings", id="call.findings"),
         Binding("tab", "switch_focus", "Ladder/message", show=False, id="call.switch"),
     ]
 
@@ -63,7 +67,8 @@ class CallScreen(Screen[None]):
     CallScreen.-wide #message { height: 1fr; width: 2fr; }
     """
 
-    def __init__(self, key: str, snapshot: EngineSnapshot) -> None:
+    def __init__(self, key: str, snapshot: EngineSnapshot, *, message: int = 0) -> None:
+        """`message`: the engine index of a message to put the cursor on (0: the first)."""
         super().__init__()
         self.key = key
         self.call: CallView | None = snapshot.call(key)
@@ -71,19 +76,24 @@ class CallScreen(Screen[None]):
         self.delta = False
         self.only_leg: int | None = None
         self.gone = False
+        self.findings: tuple[Finding, ...] = ()
+        self._message = message
 
-    def open(self, key: str, snapshot: EngineSnapshot) -> None:
+    def open(self, key: str, snapshot: EngineSnapshot, *, message: int = 0) -> None:
         """Show another call in this (installed, reused) screen."""
         self.key = key
         self.call = snapshot.call(key)
         self.softswitch = snapshot.softswitch
         self.only_leg = None
         self.gone = False
+        self.query_one(FindingsBox).close()
         view = self.query_one(LadderView)
-        view.set_ladder(self._ladder(), delta=self.delta, keep=None)
-        view.scroll_to(0, 0, animate=False, immediate=True)
+        view.set_ladder(self._ladder(), delta=self.delta, keep=message or None)
+        if not message:
+            view.scroll_to(0, 0, animate=False, immediate=True)
         self.query_one(MessageView).scroll_home(animate=False)
         self._head(None)
+        self._latest_findings()
         view.focus()
 
     @property
@@ -95,6 +105,7 @@ class CallScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield Static(Content(""), id="call-head")
+        yield FindingsBox("call", id="call-findings")
         with Container(id="call-body"):
             yield LadderView(id="ladder")
             yield MessageView(id="message")
@@ -103,8 +114,11 @@ class CallScreen(Screen[None]):
     def on_mount(self) -> None:
         self.query_one("#ladder", LadderView).border_title = "Ladder"
         self.query_one("#message", MessageView).border_title = "Message"
-        self._redraw()
-        self.query_one(LadderView).focus()
+        view = self.query_one(LadderView)
+        view.set_ladder(self._ladder(), delta=self.delta, keep=self._message or None)
+        self._head(None)
+        self._latest_findings()
+        view.focus()
 
     # data
 
@@ -171,6 +185,40 @@ class CallScreen(Screen[None]):
             return "?"
         leg = self.call.legs[index]
         return clean_line(f"leg {leg.role} {leg.call_id}", 60)
+
+    # diagnosis
+
+    @property
+    def reference_code(self) -> int | None:
+        """`R` opens the response-code reference at this call's final code."""
+        return self.call.final_code if self.call is not None and self.call.final_code else None
+
+    def _latest_findings(self) -> None:
+        diagnosis = getattr(self.app, "diagnosis", None)
+        result = diagnosis.result if diagnosis is not None else None
+        self._set_findings(result.for_call(self.key) if result is not None else ())
+
+    def show_findings(self, result: DiagnosisResult) -> None:
+        self._set_findings(result.for_call(self.key))
+
+    def _set_findings(self, findings: tuple[Finding, ...]) -> None:
+        self.findings = findings
+        box = self.query_one(FindingsBox)
+        had_focus = box.has_focus_within
+        box.set_findings(findings)
+        if had_focus and not box.is_open:
+            self.query_one(LadderView).focus()
+
+    def action_toggle_findings(self) -> None:
+        """f: this call's findings in full (evidence, cause, check, fix), or compact again."""
+        box = self.query_one(FindingsBox)
+        if not self.findings:
+            self.notify("no findings for this call", markup=False, timeout=3)
+        elif box.is_open:
+            box.close()
+            self.query_one(LadderView).focus()
+        else:
+            box.open()
 
     # events
 

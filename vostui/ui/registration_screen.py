@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from textual import on
 from textual.app import ComposeResult
@@ -13,14 +13,19 @@ from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import Static
 
+from vostui.diagnose import Finding
 from vostui.engine.snapshot import EngineSnapshot, MessageRecord, RegistrationView
 from vostui.ladder import arrow_label, clock_ms
 from vostui.text import clean_line
+from vostui.ui.findings_screen import FindingsBox
 from vostui.ui.format import BAD, GOOD, QUIET, clock, duration
 from vostui.ui.keybar import KeyBar
 from vostui.ui.message_view import MessageView
 from vostui.ui.registrations_pane import registration_key
 from vostui.ui.table import Cell, ColumnSpec, RowTable, Tone
+
+if TYPE_CHECKING:
+    from vostui.ui.diagnosis import DiagnosisResult
 
 HISTORY_COLUMNS = (
     ColumnSpec("attempt", "Try", 4, 3, align="right"),
@@ -88,6 +93,7 @@ class RegistrationScreen(Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape,backspace", "app.pop_screen", "Back", id="registration.back"),
         Binding("tab", "switch_focus", "History/message", show=False, id="registration.switch"),
+        Binding("f", "toggle_findings", "Findings", id="registration.findings"),
     ]
 
     # Textual annotates these oddly (ClassVar[...] | None): mypy rejects a ClassVar here
@@ -112,6 +118,7 @@ class RegistrationScreen(Screen[None]):
         super().__init__()
         self.key = key
         self.registration = self._find(snapshot)
+        self.findings: tuple[Finding, ...] = ()
 
     def _find(self, snapshot: EngineSnapshot) -> RegistrationView | None:
         for registration in snapshot.registrations:
@@ -121,6 +128,7 @@ class RegistrationScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield Static(Content(""), id="registration-head")
+        yield FindingsBox("registration", id="registration-findings")
         with Container(id="registration-body"):
             yield RowTable(HISTORY_COLUMNS, empty_text="no attempts kept", id="history")
             yield MessageView(id="registration-message")
@@ -133,6 +141,9 @@ class RegistrationScreen(Screen[None]):
         table = self.query_one("#history", RowTable)
         table.focus()
         table.action_edge(1)  # the latest attempt is what the operator came for
+        diagnosis = getattr(self.app, "diagnosis", None)
+        if diagnosis is not None and diagnosis.result is not None:
+            self.show_findings(diagnosis.result)
 
     def show(self, snapshot: EngineSnapshot, status: object, now: float) -> None:
         registration = self._find(snapshot)
@@ -187,6 +198,35 @@ class RegistrationScreen(Screen[None]):
             view.show(None)
             return
         view.show(record, number=table.cursor + 1, stamp=clock_ms(record.ts))
+
+    # diagnosis
+
+    @property
+    def reference_code(self) -> int | None:
+        """`R` opens the response-code reference at the last answer's code."""
+        reg = self.registration
+        return reg.last_code if reg is not None and reg.last_code else None
+
+    def show_findings(self, result: DiagnosisResult) -> None:
+        reg = self.registration
+        findings = result.for_registration(reg.account, reg.source) if reg is not None else ()
+        self.findings = findings
+        box = self.query_one(FindingsBox)
+        had_focus = box.has_focus_within
+        box.set_findings(findings)
+        if had_focus and not box.is_open:
+            self.query_one("#history", RowTable).focus()
+
+    def action_toggle_findings(self) -> None:
+        """f: this registration's findings in full, or compact again."""
+        box = self.query_one(FindingsBox)
+        if not self.findings:
+            self.notify("no findings for this registration", markup=False, timeout=3)
+        elif box.is_open:
+            box.close()
+            self.query_one("#history", RowTable).focus()
+        else:
+            box.open()
 
     def action_switch_focus(self) -> None:
         table = self.query_one("#history", RowTable)
