@@ -3,6 +3,10 @@
 #
 #   ./install.sh [--prefix DIR] [--dev] [--no-link] [--python PATH]
 #
+# --dev adds what the tests need: the Python test tools in the environment, and the
+# system tools the tests drive for real (tcpdump, tshark, sipp, iptables, conntrack,
+# tmux, sngrep, logrotate), installed with apt-get or dnf.
+#
 # Works on CentOS 7, Rocky/Alma 8 and 9, Debian and Ubuntu. Needs Python 3.10 or
 # later; where the system has none, it provisions one with uv (a managed CPython
 # build that runs on glibc 2.17) and says so. Run it again to upgrade: it is
@@ -67,6 +71,29 @@ provision_python() {  # uv's managed CPython, for hosts such as CentOS 7 (Python
         || die "uv could not install Python 3.11"
     UV_PYTHON_INSTALL_DIR="$prefix/.python" "$uv" python find 3.11
 }
+
+system_test_tools() {
+    if command -v apt-get >/dev/null; then
+        say "installing the system tools the tests use (apt-get)"
+        export DEBIAN_FRONTEND=noninteractive
+        apt-get update -qq || die "apt-get update failed"
+        apt-get install -y -qq --no-install-recommends \
+            tcpdump tshark sip-tester iptables conntrack tmux sngrep iproute2 \
+            logrotate procps kmod librsvg2-bin >/dev/null \
+            || die "apt-get could not install the test tools"
+    elif command -v dnf >/dev/null; then
+        say "installing the system tools the tests use (dnf; sipp and sngrep come from EPEL)"
+        dnf install -y -q epel-release >/dev/null 2>&1 || true
+        dnf install -y -q tcpdump wireshark-cli iptables conntrack-tools tmux iproute \
+            logrotate procps-ng kmod >/dev/null || die "dnf could not install the test tools"
+        dnf install -y -q sipp sngrep >/dev/null 2>&1 \
+            || say "sipp/sngrep not available: the tests that drive them will skip, saying so"
+    else
+        say "no apt-get or dnf: install tcpdump, tshark, sipp, iptables, conntrack, tmux by hand"
+    fi
+}
+
+if [ $dev -eq 1 ]; then system_test_tools; fi
 
 fresh=0
 if [ ! -x "$prefix/bin/python" ]; then
