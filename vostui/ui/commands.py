@@ -16,6 +16,7 @@ def commands_for(app: VostuiApp, screen: Screen[object]) -> Iterable[SystemComma
     from vostui.ui.call_screen import CallScreen
     from vostui.ui.calls_pane import CallsPane
     from vostui.ui.dashboard import PANE_IDS, DashboardScreen
+    from vostui.ui.diagnosis import diagnosis_commands
 
     if isinstance(screen, DashboardScreen):
         calls = screen.query_one(CallsPane)
@@ -63,6 +64,7 @@ def commands_for(app: VostuiApp, screen: Screen[object]) -> Iterable[SystemComma
         yield SystemCommand(
             "Toggle legs", "All legs merged, or one leg at a time (l)", screen.action_toggle_leg
         )
+    yield from diagnosis_commands(app, screen)
     yield SystemCommand(
         "Zoom pane", "Maximise the focused pane or restore it (z)", app.action_toggle_maximize
     )

@@ -18,14 +18,14 @@ shows does not depend on thread timing.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
-from textual.app import App
+from textual.app import App, SystemCommand
 from textual.message import Message
 
-from vostui.diagnose import Checklist, Finding, Settings, diagnose, run_checklist
+from vostui.diagnose import SYMPTOMS, Checklist, Finding, Settings, diagnose, run_checklist
 from vostui.engine.snapshot import EngineSnapshot
 from vostui.text import clean_line
 from vostui.ui.alerts_strip import AlertsStrip
@@ -308,3 +308,39 @@ def open_codes(app: Any, code: int | None = None) -> None:
     if code is None:
         code = getattr(screen, "reference_code", None)
     app.push_screen(CodesScreen(code or None))
+
+
+def diagnosis_commands(app: Any, screen: Any) -> Iterator[SystemCommand]:
+    """The command palette's entries for findings, checklists and the code reference."""
+    yield SystemCommand(
+        "Findings", "Everything the diagnosis found, most severe first (!)", app.action_findings
+    )
+    yield SystemCommand(
+        "Checklist", "Pick a symptom and walk through its checks (c)", app.action_checklist
+    )
+    for symptom in SYMPTOMS:
+        yield SystemCommand(
+            f"Checklist: {symptom.title}",
+            symptom.description,
+            lambda symptom=symptom.id: open_checklist(app, symptom),
+        )
+    yield SystemCommand(
+        "SIP response codes",
+        "What each code means, its usual cause on a softswitch, what to check (R)",
+        app.action_codes,
+    )
+    code = getattr(screen, "reference_code", None)
+    if code:
+        yield SystemCommand(
+            f"SIP code {code} explained",
+            "The response-code reference at the code on this screen (R)",
+            lambda: open_codes(app, code),
+        )
+    toggle = getattr(screen, "action_toggle_findings", None)
+    if toggle is not None and getattr(screen, "findings", ()):
+        yield SystemCommand(
+            "Findings here", "Show or hide this screen's findings in full (f)", toggle
+        )
+    yield SystemCommand(
+        "Diagnose again", "Run the diagnosis now on the latest data", app.diagnosis.rerun
+    )
