@@ -198,7 +198,8 @@ class AlertsStrip(Static):
         self, severities: list[Part], top: Finding, groups: list[list[Part]], width: int
     ) -> list[Part]:
         """Severity totals, the top finding, and the counts that leave it 24 cells."""
-        title_min = 24
+        # the top finding says most: it keeps up to 40 cells before a count is shown
+        title_min = min(40, width_of([finding_part(top, 200)]))
         head = [*severities, ("  ", "")]
         counts: list[list[Part]] = []
         for group in groups:

@@ -48,7 +48,7 @@ class CallScreen(Screen[None]):
         Binding("l", "toggle_leg", "Legs", id="call.legs"),
         Binding("s,f2", "save_pcap", "Save pcap", id="call.save_pcap"),
         Binding("w", "save_text", "Save text", id="call.save_text"),
-        Binding("f", "toggle_findings", "Findings", id="call.findings"),
+        Binding("f", "toggle_findings", "Call findings", id="call.findings"),
         Binding("tab", "switch_focus", "Ladder/message", show=False, id="call.switch"),
     ]
 
@@ -202,12 +202,18 @@ class CallScreen(Screen[None]):
         self._set_findings(result.for_call(self.key))
 
     def _set_findings(self, findings: tuple[Finding, ...]) -> None:
+        if bool(findings) != bool(self.findings):
+            self.refresh_bindings()
         self.findings = findings
         box = self.query_one(FindingsBox)
         had_focus = box.has_focus_within
         box.set_findings(findings)
         if had_focus and not box.is_open:
             self.query_one(LadderView).focus()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """`f` is on the key bar only when there is something to open."""
+        return bool(self.findings) if action == "toggle_findings" else True
 
     def action_toggle_findings(self) -> None:
         """f: this call's findings in full (evidence, cause, check, fix), or compact again."""

@@ -84,7 +84,7 @@ def step_title(number: int, step: Check) -> Content:
     mark = STATUS_MARK.get(step.status, step.status)
     return Content.assemble(
         (f"{number:>2} ", QUIET),
-        (f"{mark:<13}", STATUS_STYLE.get(step.status, "")),
+        (mark, STATUS_STYLE.get(step.status, "")),
         (" " + clean_line(step.title, 300), "bold" if step.status == FAIL else ""),
     )
 
@@ -98,7 +98,7 @@ def step_detail(step: Check) -> Content:
         parts += [("$ ", QUIET), (clean_line(step.command, 600) + "\n", COMMAND)]
     if step.status == FAIL and step.cause:
         parts += [("means: ", QUIET), (clean_line(step.cause, 1000) + "\n", "")]
-    return Content.assemble(*parts)
+    return Content.assemble(*parts).rstrip()
 
 
 def conclusion_content(checklist: Checklist) -> Content:
@@ -121,7 +121,7 @@ class ChecklistView(VerticalScroll):
     ChecklistView { padding: 0 1; background: $surface; }
     ChecklistView > Static { width: 1fr; }
     ChecklistView > .step-title { margin-top: 1; }
-    ChecklistView > .step-detail { padding-left: 17; }
+    ChecklistView > .step-detail { padding-left: 5; }
     ChecklistView > #checklist-about { color: $text-muted; }
     ChecklistView > #checklist-conclusion {
         margin-top: 1; padding: 0 1; background: $boost;

@@ -49,6 +49,17 @@ def code_tone(code: int) -> Tone:
     return ""
 
 
+def relevance(info: CodeInfo, text: str) -> tuple[int, int]:
+    """Lower is closer: the number itself, then a word in the phrase, the meaning, the rest."""
+    needle = text.strip().lower()
+    if str(info.code).startswith(needle):
+        return (0, info.code)
+    for rank, field in enumerate((info.phrase, info.meaning), start=1):
+        if needle in field.lower():
+            return (rank, info.code)
+    return (3, info.code)
+
+
 class CodeRows:
     def __init__(self, infos: Sequence[CodeInfo]) -> None:
         self.infos = tuple(infos)
@@ -159,8 +170,12 @@ class CodesScreen(Screen[None]):
     def _typed(self, event: Input.Changed) -> None:
         text = clean_line(event.value, 40)
         table = self.query_one("#codes", RowTable)
-        table.set_source(CodeRows(search(text)))
+        found = search(text)
+        table.set_source(CodeRows(found))
         table.action_edge(0)
+        if found:
+            # the list stays in code order; the cursor goes to the closest match
+            table.select_key(str(min(found, key=lambda info: relevance(info, text)).code))
         self._show_selected()
 
     @on(Input.Submitted, "#codes-filter")

@@ -337,7 +337,7 @@ def diagnosis_commands(app: Any, screen: Any) -> Iterator[SystemCommand]:
             lambda: open_codes(app, code),
         )
     toggle = getattr(screen, "action_toggle_findings", None)
-    if toggle is not None and getattr(screen, "findings", ()):
+    if toggle is not None and bool(getattr(screen, "findings", None)):
         yield SystemCommand(
             "Findings here", "Show or hide this screen's findings in full (f)", toggle
         )

@@ -43,10 +43,11 @@ HEADING = "$text-primary bold"
 
 FINDING_COLUMNS = (
     ColumnSpec("severity", "Severity", 10, 6),
-    ColumnSpec("affected", "Affected", 24, 12, priority=1),
-    ColumnSpec("title", "Finding", 60, 20, flex=True),
-    ColumnSpec("count", "Count", 5, 5, priority=2, align="right"),
-    ColumnSpec("rule", "Rule", 26, 14, priority=3),
+    ColumnSpec("affected", "Affected", 24, 12, priority=3),  # the title names it too
+    # a title this wide pushes out the rule, then the affected column, on 80 columns
+    ColumnSpec("title", "Finding", 60, 56, flex=True),
+    ColumnSpec("count", "Count", 5, 5, priority=1, align="right"),
+    ColumnSpec("rule", "Rule", 26, 14, priority=4),
 )
 
 REF_COLUMNS = (
@@ -123,14 +124,17 @@ def finding_content(finding: Finding) -> Content:
 def finding_line(finding: Finding, width: int = 200) -> list[tuple[str, str]]:
     """One compact line: `▲ warning  title  (rule)`."""
     return [
-        (severity_cell(finding.severity, wide=False) + " ", SEVERITY_STYLE.get(finding.severity, "")),
+        (
+            severity_cell(finding.severity, wide=False) + " ",
+            SEVERITY_STYLE.get(finding.severity, ""),
+        ),
         (clean_line(finding.title, width), ""),
         (f"  {finding.rule}", QUIET),
     ]
 
 
 def findings_summary(result: DiagnosisResult | None, *, running: bool = False) -> Content:
-    """`5 findings: ▲ 2 warning ● 3 notice · diagnosed in 0.2 s · host not checked`."""
+    """`6 findings  ▲ 5 warning  · 1 info  · 0.21 s · host, logs not followed`."""
     if result is None:
         return Content.assemble(("diagnosing…" if running else "not diagnosed yet", QUIET))
     counts: dict[str, int] = {}
@@ -146,14 +150,14 @@ def findings_summary(result: DiagnosisResult | None, *, running: bool = False) -
                     SEVERITY_STYLE[severity],
                 ),
             ]
-    parts.append((f"  · diagnosed in {result.seconds:.2f} s", QUIET))
+    parts.append((f"  · {result.seconds:.2f} s", QUIET))
     missing = [
         name
         for name, checked in (("host", result.host_checked), ("logs", result.logs_checked))
         if not checked
     ]
     if missing:
-        parts.append((f" · {' and '.join(missing)} not checked", QUIET))
+        parts.append((f" · {', '.join(missing)} not followed", QUIET))
     if result.problem:
         parts.append((f"\ndiagnosis failed: {result.problem}", SEVERITY_STYLE["critical"]))
     return Content.assemble(*parts)
@@ -454,9 +458,11 @@ class FindingScreen(Screen[None]):
     ]
 
     DEFAULT_CSS = """
-    FindingScreen #finding-text { height: 2fr; border: round $border-blurred; }
+    FindingScreen #finding-text { height: 1fr; border: round $border-blurred; }
     FindingScreen #finding-text:focus-within { border: round $border; }
-    FindingScreen #finding-refs { height: 1fr; min-height: 4; border: round $border-blurred; }
+    FindingScreen #finding-refs {
+        height: auto; max-height: 40%; min-height: 4; border: round $border-blurred;
+    }
     FindingScreen #finding-refs:focus { border: round $border; }
     FindingScreen.-no-refs #finding-refs { display: none; }
     """

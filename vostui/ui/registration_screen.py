@@ -93,7 +93,7 @@ class RegistrationScreen(Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape,backspace", "app.pop_screen", "Back", id="registration.back"),
         Binding("tab", "switch_focus", "History/message", show=False, id="registration.switch"),
-        Binding("f", "toggle_findings", "Findings", id="registration.findings"),
+        Binding("f", "toggle_findings", "Its findings", id="registration.findings"),
     ]
 
     # Textual annotates these oddly (ClassVar[...] | None): mypy rejects a ClassVar here
@@ -210,12 +210,18 @@ class RegistrationScreen(Screen[None]):
     def show_findings(self, result: DiagnosisResult) -> None:
         reg = self.registration
         findings = result.for_registration(reg.account, reg.source) if reg is not None else ()
+        if bool(findings) != bool(self.findings):
+            self.refresh_bindings()
         self.findings = findings
         box = self.query_one(FindingsBox)
         had_focus = box.has_focus_within
         box.set_findings(findings)
         if had_focus and not box.is_open:
             self.query_one("#history", RowTable).focus()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """`f` is on the key bar only when there is something to open."""
+        return bool(self.findings) if action == "toggle_findings" else True
 
     def action_toggle_findings(self) -> None:
         """f: this registration's findings in full, or compact again."""
