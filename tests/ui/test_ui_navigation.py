@@ -43,7 +43,7 @@ async def test_small_terminal_shows_calls_and_the_chosen_pane() -> None:
         await pilot.press("3")
         await pilot.pause()
         text = screen_text(app)
-        assert "[3] Firewall" in text and "not wired yet" in text
+        assert "[3] Firewall" in text and "not watched in this session" in text
         assert "[2] Registrations" not in text
 
 

@@ -1,14 +1,184 @@
-"""System pane (5): CPU, memory, disk and the softswitch's processes (vostui/host).
+"""System pane (5): CPU, load, memory, the log partition, UDP drops, softswitch processes.
 
-Placeholder until its collector lands; replace `compose` and add `show(...)`.
+One line per question an operator asks first: is the box busy, is it out of memory,
+is the log disk full, does the kernel drop SIP packets, are the softswitch's processes
+up (and did one restart).
 """
 
 from __future__ import annotations
 
-from vostui.ui.placeholder import PlaceholderPane
+from textual.app import ComposeResult
+from textual.content import Content
+from textual.widgets import Static
+
+from vostui.host.logs import LogSnapshot
+from vostui.host.monitor import HostSnapshot
+from vostui.host.processes import ProcessSnapshot
+from vostui.host.system import SystemSnapshot
+from vostui.host.udp import UdpSnapshot
+from vostui.text import clean_line
+from vostui.ui.format import BAD, GOOD, QUIET, WARN
+from vostui.ui.host_feed import HostPane, not_running, per_second, problem_content, size, waiting
+from vostui.ui.sparkline import sparkline
+
+Parts = list[tuple[str, str]]
 
 
-class SystemPane(PlaceholderPane):
+def level(percent: float | None, warn: float, bad: float) -> str:
+    if percent is None:
+        return ""
+    return BAD if percent >= bad else WARN if percent >= warn else ""
+
+
+def cpu_parts(system: SystemSnapshot, history: tuple[float, ...], spark: int) -> Parts:
+    total = system.cpu_total
+    parts: Parts = [
+        ("CPU ", QUIET),
+        ("-" if total is None else f"{total:.0f}%", level(total, 75, 90) or "bold"),
+    ]
+    if history and spark > 0:
+        parts.append((" " + sparkline(history, spark, top=100), QUIET))
+    if system.load is not None:
+        load = system.load
+        busy = system.cores and load[0] >= system.cores
+        parts += [
+            ("  load ", QUIET),
+            (f"{load[0]:.2f}", WARN if busy else ""),
+            (f" {load[1]:.2f} {load[2]:.2f}", ""),
+        ]
+    if system.cores:
+        parts.append((f" /{system.cores} cores", QUIET))
+    return parts
+
+
+def memory_parts(system: SystemSnapshot) -> Parts:
+    parts: Parts = [
+        ("mem ", QUIET),
+        (f"{system.memory_percent:.0f}%", level(system.memory_percent, 85, 95)),
+        (f" of {size(system.memory_total)}", QUIET),
+    ]
+    if system.swap_total:
+        parts += [
+            ("  swap ", QUIET),
+            (f"{system.swap_percent:.0f}%", level(system.swap_percent, 30, 70)),
+        ]
+    return parts
+
+
+def disk_parts(system: SystemSnapshot) -> Parts:
+    if not system.disk_total:
+        return [("log disk ", QUIET), (f"{clean_line(system.log_path, 60)} unreadable", WARN)]
+    return [
+        ("disk ", QUIET),
+        (clean_line(system.log_path, 60), ""),
+        (f" {system.disk_percent:.0f}%", level(system.disk_percent, 80, 90) or "bold"),
+        (f" used, {size(system.disk_free)} free", QUIET),
+    ]
+
+
+def udp_parts(udp: UdpSnapshot | None) -> Parts:
+    if udp is None or udp.problem or udp.counters is None:
+        return []
+    rates = udp.rates or {}
+    parts: Parts = [("udp ", QUIET)]
+    for name, label in (("RcvbufErrors", "rcvbuf errors"), ("InErrors", "in errors")):
+        rate = rates.get(name)
+        parts += [(f"{label} ", QUIET), (f"{per_second(rate)}/s  ", BAD if rate else "")]
+    return parts
+
+
+def process_parts(processes: ProcessSnapshot | None) -> Parts:
+    """`procs mbx3000 ✓ sipproxy ✓ vos3000d ✗`, restarts in warning colour."""
+    if processes is None:
+        return []
+    if processes.problem:
+        return [("procs ", QUIET), (clean_line(processes.problem, 120), BAD)]
+    if not processes.watched:
+        return [("procs none configured (softswitch_processes)", QUIET)]
+    running: dict[str, int] = {}
+    for proc in processes.processes:
+        running[proc.name] = running.get(proc.name, 0) + 1
+    parts: Parts = [("procs", QUIET)]
+    for name in processes.watched:
+        parts.append((" " + clean_line(name, 32), ""))
+        if name in running:
+            parts.append(("✓" if running[name] == 1 else f"✓{running[name]}", GOOD))
+        else:
+            parts.append(("✗", BAD))
+        restarts = processes.restarts_of(name)
+        if restarts:
+            parts.append((f"↻{restarts}", WARN))
+    return parts
+
+
+def system_content(host: HostSnapshot, width: int) -> Content:
+    system = host.system
+    if system is None:
+        return waiting("system")
+    if system.problem:
+        return problem_content("system", system.problem, system.fix)
+    lines = [
+        cpu_parts(system, host.cpu_history, min(20, max(0, width - 48))),
+        memory_parts(system),
+        disk_parts(system),
+        udp_parts(host.udp),
+        process_parts(host.processes),
+    ]
+    parts: Parts = []
+    for line in (line for line in lines if line):
+        if parts:
+            parts.append(("\n", ""))
+        parts += line
+    return Content.assemble(*parts)
+
+
+class SystemPane(HostPane):
     NUMBER = 5
     TITLE = "System"
-    WHAT = "CPU, memory, disk and the softswitch's processes (vostui/host)"
+
+    DEFAULT_CSS = """
+    SystemPane > Static {
+        padding: 0 1; height: 1fr; text-wrap: nowrap; text-overflow: ellipsis;
+    }
+    """
+
+    def __init__(self, *, id: str | None = "system", classes: str | None = None) -> None:
+        super().__init__(id=id, classes=classes)
+        self._host: HostSnapshot | None = None
+        self._shown: tuple[object, ...] = ()
+
+    def compose(self) -> ComposeResult:
+        body = Static(not_running("system"), id="system-body")
+        body.can_focus = True
+        yield body
+
+    def show_host(self, host: HostSnapshot | None, logs: LogSnapshot | None) -> None:
+        if host is None:
+            return
+        key = (host.system, host.processes, host.udp, self.size.width)
+        if key == self._shown:
+            return
+        self._shown = key
+        self._host = host
+        self._draw()
+
+    def on_resize(self) -> None:
+        self._draw()
+
+    def _draw(self) -> None:
+        host = self._host
+        if host is None:
+            return
+        width = max(1, self.size.width - 4)
+        self.query_one("#system-body", Static).update(system_content(host, width))
+        note = ""
+        processes = host.processes
+        if processes is not None and processes.missing:
+            note = f"{len(processes.missing)} of {len(processes.watched)} processes down"
+        label = self.host_label()
+        self.set_note(" · ".join(part for part in (label, note) if part))
+
+    def open_screen(self) -> None:
+        from vostui.ui.host_screens import open_host_screen
+
+        open_host_screen(self.app, "system")
