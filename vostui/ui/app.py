@@ -38,6 +38,7 @@ from vostui.ui.diagnosis import (
     open_findings,
 )
 from vostui.ui.help_screen import HelpScreen, binding_rows
+from vostui.ui.host_feed import HostFeed, HostMonitorLike, LogFollowerLike
 from vostui.ui.problem_screen import ProblemScreen
 from vostui.ui.registration_screen import RegistrationScreen
 from vostui.ui.registrations_pane import RegistrationsPane
@@ -79,6 +80,10 @@ class VostuiApp(App[int]):
         Binding("exclamation_mark", "findings", "Findings", id="app.findings"),
         Binding("c", "checklist", "Checklist", id="app.checklist"),
         Binding("R", "codes", "SIP codes", id="app.codes"),
+        Binding("F", "open_host('firewall')", "Firewall", show=False, id="app.firewall"),
+        Binding("C", "open_host('conntrack')", "Conntrack", show=False, id="app.conntrack"),
+        Binding("S", "open_host('system')", "System", show=False, id="app.system"),
+        Binding("L", "logs", "Logs", show=False, id="app.logs"),
     ]
 
     def __init__(
@@ -91,6 +96,9 @@ class VostuiApp(App[int]):
         start_pipeline: bool = True,
         export_dir: str | None = None,
         diagnosis: Mode | None = None,
+        host_monitor: HostMonitorLike | None = None,
+        log_follower: LogFollowerLike | None = None,
+        host_label: str = "",
     ) -> None:
         """`deterministic` (tests): no wall clock, no process figures, no signal or tty watch,
         diagnosis inline (unless `diagnosis` says "thread" or "off")."""
@@ -109,6 +117,10 @@ class VostuiApp(App[int]):
         self._parent_pid = os.getppid()
         self._call_screen: CallScreen | None = None
         self._frozen = False
+        # started on mount, stopped with the pipeline; None: that pane says "not watched"
+        self.host_monitor = host_monitor
+        self.log_follower = log_follower
+        self.host_feed = HostFeed(host_monitor, log_follower, label=host_label)
         self.diagnosis = Diagnosis(
             self, config, mode=diagnosis or ("inline" if deterministic else "thread")
         )
@@ -123,6 +135,8 @@ class VostuiApp(App[int]):
                 self.pipeline.start()
             except Exception as exc:  # the contract says start() never raises; be sure
                 self.push_screen(ProblemScreen("capture", f"the capture did not start: {exc}", ""))
+        for problem in self.host_feed.start():
+            self.notify(problem, severity="warning", markup=False, timeout=10)
         if not self.deterministic and not self.is_headless:
             self._watch_signals()
             self.set_interval(1.0, self._check_terminal)
@@ -199,6 +213,7 @@ class VostuiApp(App[int]):
         screen = self.screen
         if isinstance(screen, DashboardScreen | CallScreen | RegistrationScreen):
             screen.show(snapshot, status, now)
+        self.host_feed.draw(screen)  # the host and log panes on screen, when they changed
         self.diagnosis.offer(snapshot)  # off the UI thread, when the data changed
         self.snapshot_version = snapshot.version
         self.last_refresh_ms = (time.perf_counter() - started) * 1000
@@ -254,6 +269,28 @@ class VostuiApp(App[int]):
     def _open_registration(self, event: RegistrationsPane.OpenRegistration) -> None:
         self.push_screen(RegistrationScreen(event.key, self.pipeline.snapshot()))
 
+    def action_open_host(self, what: str) -> None:
+        from vostui.ui.host_screens import open_host_screen
+
+        open_host_screen(self, what)
+
+    def action_logs(self) -> None:
+        from vostui.ui.log_screen import open_log_screen
+
+        open_log_screen(self)
+
+    def show_logs_for(
+        self,
+        call_ids: Sequence[str] = (),
+        numbers: Sequence[str] = (),
+        ips: Sequence[str] = (),
+        label: str = "",
+    ) -> None:
+        """The log screen narrowed to lines naming these Call-IDs, numbers or IPs."""
+        from vostui.ui.log_screen import open_logs_for
+
+        open_logs_for(self, call_ids, numbers, ips, label)
+
     def action_help(self) -> None:
         screen = self.screen
         if isinstance(screen, HelpScreen):
@@ -292,11 +329,23 @@ class VostuiApp(App[int]):
             self.pipeline.stop()
         except Exception as exc:  # leaving must not fail because stopping did
             self.log.error(f"pipeline.stop failed: {exc!r}")
+        self.host_feed.stop()
 
 
 def run_console(config: Config, pipeline: PipelineLike, *, title: str) -> int:
     """Run the console until the operator leaves; the pipeline is started and stopped here."""
-    app = VostuiApp(config, pipeline, title=title)
+    from vostui.host.logs import LogFollower
+    from vostui.host.monitor import HostMonitor, HostSettings
+
+    app = VostuiApp(
+        config,
+        pipeline,
+        title=title,
+        host_monitor=HostMonitor(HostSettings.from_config(config)),
+        log_follower=LogFollower.from_config(config, level_patterns=config.log_level_patterns),
+        # files and the demo come from elsewhere; the host panes describe this machine
+        host_label="" if getattr(pipeline, "live", True) else "this host",
+    )
     try:
         app.run()
     except KeyboardInterrupt:  # a SIGINT from outside (kill -INT); Ctrl+C is a key here

@@ -9,7 +9,7 @@ Enter on an address (a recent-list entry, a conntrack source) opens its log line
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from textual import on
 from textual.app import App, ComposeResult
@@ -759,7 +759,7 @@ SCREENS: dict[str, type[HostScreen]] = {
 }
 
 
-def open_host_screen(app: App[object], what: str, select: str | None = None) -> None:
+def open_host_screen(app: App[Any], what: str, select: str | None = None) -> None:
     """Push the firewall, conntrack or system screen (not twice in a row)."""
     kind = SCREENS[what]
     if isinstance(app.screen, kind):

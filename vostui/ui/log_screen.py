@@ -17,7 +17,7 @@ import re
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual import on
 from textual.app import App, ComposeResult
@@ -592,7 +592,7 @@ class LogScreen(HostView):
         self.notify(f"no {what} in the engine for this line", severity="warning", markup=False)
 
 
-def log_screen(app: App[object]) -> LogScreen:
+def log_screen(app: App[Any]) -> LogScreen:
     """The app's one log screen (kept, so filter and search survive leaving it)."""
     existing = getattr(app, "_log_screen", None)
     if isinstance(existing, LogScreen):
@@ -603,7 +603,7 @@ def log_screen(app: App[object]) -> LogScreen:
     return screen
 
 
-def _bring_up(app: App[object], screen: LogScreen) -> None:
+def _bring_up(app: App[Any], screen: LogScreen) -> None:
     if app.screen is screen:
         screen.show_host(None, getattr(getattr(app, "host_feed", None), "logs", lambda: None)())
         return
@@ -615,7 +615,7 @@ def _bring_up(app: App[object], screen: LogScreen) -> None:
     app.push_screen("logs")
 
 
-def open_log_screen(app: App[object], select: LogLine | None = None) -> LogScreen:
+def open_log_screen(app: App[Any], select: LogLine | None = None) -> LogScreen:
     """Show the log screen, with the cursor on `select` if given."""
     screen = log_screen(app)
     if select is not None:
@@ -625,7 +625,7 @@ def open_log_screen(app: App[object], select: LogLine | None = None) -> LogScree
 
 
 def open_logs_for(
-    app: App[object],
+    app: App[Any],
     call_ids: Sequence[str] = (),
     numbers: Sequence[str] = (),
     ips: Sequence[str] = (),
@@ -639,7 +639,7 @@ def open_logs_for(
     return screen
 
 
-def open_logs_for_call(app: App[object], call: CallView) -> LogScreen:
+def open_logs_for_call(app: App[Any], call: CallView) -> LogScreen:
     """`g` on a call: its log lines, by its legs' Call-IDs and its numbers."""
     call_ids, numbers, ips = call_relations(call)
     label = f"call {call.caller} → {call.callee}"
