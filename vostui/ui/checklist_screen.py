@@ -20,9 +20,10 @@ from typing import TYPE_CHECKING, ClassVar
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Container, VerticalScroll
+from textual.containers import Container, Horizontal, VerticalScroll
 from textual.content import Content
 from textual.screen import Screen
+from textual.widget import Widget
 from textual.widgets import Static
 
 from vostui.diagnose import FAIL, MANUAL, NOT_CHECKED, PASS, SYMPTOMS, Check, Checklist, Symptom
@@ -80,23 +81,27 @@ def status_line(checklist: Checklist) -> list[tuple[str, str]]:
     return parts
 
 
-def step_title(number: int, step: Check) -> Content:
-    mark = STATUS_MARK.get(step.status, step.status)
+def step_mark(number: int, step: Check) -> Content:
+    """` 1 ✗ FAIL`: the number and the status as a mark and a word."""
     return Content.assemble(
         (f"{number:>2} ", QUIET),
-        (mark, STATUS_STYLE.get(step.status, "")),
-        (" " + clean_line(step.title, 300), "bold" if step.status == FAIL else ""),
+        (STATUS_MARK.get(step.status, step.status), STATUS_STYLE.get(step.status, "")),
     )
 
 
-def step_detail(step: Check) -> Content:
-    """Evidence lines, then the command to run by hand; a failure adds what it means."""
+def step_title(step: Check) -> Content:
+    return Content.assemble((clean_line(step.title, 300), "bold" if step.status == FAIL else ""))
+
+
+def step_detail(step: Check, conclusion: str = "") -> Content:
+    """Evidence lines, then the command to run by hand (not on a pass); a failure adds
+    what it means (unless that is the conclusion, shown once at the end)."""
     parts: list[tuple[str, str]] = []
     for line in step.evidence:
         parts += [("│ ", QUIET), (clean_line(line, 300) + "\n", "")]
-    if step.command:
+    if step.command and step.status != PASS:  # on a pass it is only noise
         parts += [("$ ", QUIET), (clean_line(step.command, 600) + "\n", COMMAND)]
-    if step.status == FAIL and step.cause:
+    if step.status == FAIL and step.cause and step.cause != conclusion:
         parts += [("means: ", QUIET), (clean_line(step.cause, 1000) + "\n", "")]
     return Content.assemble(*parts).rstrip()
 
@@ -120,8 +125,11 @@ class ChecklistView(VerticalScroll):
     DEFAULT_CSS = """
     ChecklistView { padding: 0 1; background: $surface; }
     ChecklistView > Static { width: 1fr; }
-    ChecklistView > .step-title { margin-top: 1; }
+    ChecklistView > .step-head { height: auto; margin-top: 1; }
+    ChecklistView .step-mark { width: 17; }
+    ChecklistView .step-title { width: 1fr; }
     ChecklistView > .step-detail { padding-left: 5; }
+    ChecklistView > #checklist-wait { margin-top: 1; }
     ChecklistView > #checklist-about { color: $text-muted; }
     ChecklistView > #checklist-conclusion {
         margin-top: 1; padding: 0 1; background: $boost;
@@ -131,6 +139,8 @@ class ChecklistView(VerticalScroll):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.shown: tuple[str, int] | None = None  # symptom and number of steps mounted
+        self._steps: list[tuple[Static, Static, Static]] = []  # mark, title, detail
+        self._conclusion: Static | None = None
 
     def compose(self) -> ComposeResult:
         yield Static(Content.assemble(("pick a symptom", QUIET)), id="checklist-about")
@@ -144,29 +154,34 @@ class ChecklistView(VerticalScroll):
         about.update(Content(clean_line(symptom.description, 300)))
         if checklist is None or checklist.symptom != symptom.id:
             self._clear()
-            self.mount(Static(Content(waiting), classes="step-title", id="checklist-wait"))
+            self.mount(Static(Content(waiting), id="checklist-wait"))
             return
         shape = (symptom.id, len(checklist.steps))
         if self.shown != shape:
             self._clear()
-            widgets: list[Static] = []
+            widgets: list[Widget] = []
             for _ in checklist.steps:
-                widgets.append(Static(classes="step-title"))
-                widgets.append(Static(classes="step-detail"))
-            widgets.append(Static(id="checklist-conclusion"))
+                row = (Static(classes="step-mark"), Static(classes="step-title"))
+                detail = Static(classes="step-detail")
+                widgets += [Horizontal(*row, classes="step-head"), detail]
+                self._steps.append((*row, detail))
+            self._conclusion = Static(id="checklist-conclusion")
+            widgets.append(self._conclusion)
             self.mount_all(widgets)
             self.shown = shape
-        titles = list(self.query(".step-title").results(Static))
-        details = list(self.query(".step-detail").results(Static))
-        for number, (step, title, detail) in enumerate(
-            zip(checklist.steps, titles, details, strict=False), start=1
+        for number, (step, (mark, title, detail)) in enumerate(
+            zip(checklist.steps, self._steps, strict=True), start=1
         ):
-            title.update(step_title(number, step))
-            detail.update(step_detail(step))
-        self.query_one("#checklist-conclusion", Static).update(conclusion_content(checklist))
+            mark.update(step_mark(number, step))
+            title.update(step_title(step))
+            detail.update(step_detail(step, checklist.conclusion))
+        if self._conclusion is not None:
+            self._conclusion.update(conclusion_content(checklist))
 
     def _clear(self) -> None:
         self.shown = None
+        self._steps = []
+        self._conclusion = None
         for child in list(self.children):
             if child.id != "checklist-about":
                 child.remove()
@@ -193,6 +208,7 @@ class ChecklistScreen(Screen[None]):
     ChecklistScreen #symptoms:focus { border: round $border; }
     ChecklistScreen #checklist { width: 2fr; height: 1fr; border: round $border-blurred; }
     ChecklistScreen #checklist:focus-within { border: round $border; }
+    ChecklistScreen.-wide ChecklistView > .step-detail { padding-left: 17; }
     ChecklistScreen.-narrow #symptoms { width: 1fr; }
     ChecklistScreen.-narrow #checklist { display: none; }
     ChecklistScreen.-narrow.-reading #symptoms { display: none; }

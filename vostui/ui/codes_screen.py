@@ -148,10 +148,13 @@ class CodesScreen(Screen[None]):
         table = self.query_one("#codes", RowTable)
         table.border_title = "SIP response codes"
         self.query_one("#code-detail", CodeText).border_title = "What it means"
-        table.set_source(CodeRows(list(CODES.values())))
+        infos = list(CODES.values())
+        if self.code and self.code not in CODES:
+            infos.append(lookup(self.code))  # unlisted: shown with its class's text
+            infos.sort(key=lambda info: info.code)
+        table.set_source(CodeRows(infos))
         if self.code:
-            if not table.select_key(str(self.code)):
-                self.query_one(CodeText).show(lookup(self.code))  # unlisted: its class
+            table.select_key(str(self.code))
             table.focus()
         else:
             self._show_selected()

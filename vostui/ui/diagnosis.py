@@ -50,6 +50,7 @@ class DiagnosisResult:
     versions: tuple[int, int, int]  # engine, host, logs (-1: not there)
     findings: tuple[Finding, ...]
     seconds: float  # how long the run took (wall)
+    at: float  # the data's time (the engine snapshot's `now`)
     host_checked: bool
     logs_checked: bool
     checklist: Checklist | None = None
@@ -129,6 +130,7 @@ def run_diagnosis(
             versions,
             (),
             time.perf_counter() - started,
+            engine_snap.now,
             host is not None,
             logs is not None,
             problem=clean_line(f"{type(exc).__name__}: {exc}", 200),
@@ -139,6 +141,7 @@ def run_diagnosis(
         versions,
         findings,
         time.perf_counter() - started,
+        engine_snap.now,
         host is not None,
         logs is not None,
         checklist,

@@ -134,7 +134,7 @@ def finding_line(finding: Finding, width: int = 200) -> list[tuple[str, str]]:
 
 
 def findings_summary(result: DiagnosisResult | None, *, running: bool = False) -> Content:
-    """`6 findings  ▲ 5 warning  · 1 info  · 0.21 s · host, logs not followed`."""
+    """`6 findings  ▲ 5 warning  · 1 info  · as of 12:04:05 · host, logs not followed`."""
     if result is None:
         return Content.assemble(("diagnosing…" if running else "not diagnosed yet", QUIET))
     counts: dict[str, int] = {}
@@ -150,7 +150,7 @@ def findings_summary(result: DiagnosisResult | None, *, running: bool = False) -
                     SEVERITY_STYLE[severity],
                 ),
             ]
-    parts.append((f"  · {result.seconds:.2f} s", QUIET))
+    parts.append((f"  · as of {clock(result.at)}", QUIET))
     missing = [
         name
         for name, checked in (("host", result.host_checked), ("logs", result.logs_checked))
@@ -304,19 +304,16 @@ class FindingsScreen(Screen[None]):
         Binding("tab", "switch_focus", "List/finding", show=False, id="findings.switch"),
     ]
 
-    # Textual annotates these oddly (ClassVar[...] | None): mypy rejects a ClassVar here
-    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (120, "-wide")]  # noqa: RUF012
-
+    # the list above the finding, both full width: titles and evidence lines are long
     DEFAULT_CSS = """
     FindingsScreen #findings-head { height: auto; max-height: 3; background: $panel; padding: 0 1; }
     FindingsScreen #findings-body { height: 1fr; layout: vertical; }
-    FindingsScreen.-wide #findings-body { layout: horizontal; }
-    FindingsScreen #findings { height: 1fr; width: 1fr; border: round $border-blurred; }
+    FindingsScreen #findings {
+        height: auto; max-height: 45%; min-height: 5; border: round $border-blurred;
+    }
     FindingsScreen #findings:focus { border: round $border; }
-    FindingsScreen #finding-detail { height: 1fr; width: 1fr; border: round $border-blurred; }
+    FindingsScreen #finding-detail { height: 1fr; border: round $border-blurred; }
     FindingsScreen #finding-detail:focus-within { border: round $border; }
-    FindingsScreen.-wide #findings { width: 3fr; }
-    FindingsScreen.-wide #finding-detail { width: 2fr; }
     """
 
     def __init__(self, result: DiagnosisResult | None, *, running: bool = False) -> None:
