@@ -22,7 +22,7 @@ from vostui.ui.app import VostuiApp
 from vostui.ui.call_screen import CallScreen
 from vostui.ui.checklist_screen import ChecklistScreen
 from vostui.ui.codes_screen import CodesScreen
-from vostui.ui.findings_screen import FindingScreen, FindingsBox, FindingsScreen
+from vostui.ui.findings_screen import FindingsBox, FindingScreen, FindingsScreen
 from vostui.ui.registration_screen import RegistrationScreen
 from vostui.ui.table import RowTable
 
