@@ -10,11 +10,10 @@ Exit codes (every sub-command):
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from vostui import __version__, report
@@ -198,7 +197,7 @@ def analyze(args: argparse.Namespace, config: Config) -> int:
     for warning in warnings:
         print(f"vostui: warning: {warning}", file=sys.stderr)
     if args.json:
-        doc: dict[str, object] = {
+        head: dict[str, object] = {
             "schema": report.SCHEMA,
             "version": __version__,
             "files": [
@@ -209,20 +208,16 @@ def analyze(args: argparse.Namespace, config: Config) -> int:
             "softswitch": list(snap.softswitch),
             "counters": report.counters_json(snap),
         }
+        lists: dict[str, Iterable[object]] = {}
         if section in (None, "calls"):
-            doc["calls"] = [report.call_json(c, now) for c in calls]
+            lists["calls"] = (report.call_json(c, now) for c in calls)
         if section in (None, "registrations"):
-            doc["registrations"] = [report.registration_json(r) for r in regs]
+            lists["registrations"] = (report.registration_json(r) for r in regs)
         if section in (None, "gateways"):
-            doc["gateways"] = [report.gateway_json(g) for g in snap.gateways]
+            lists["gateways"] = (report.gateway_json(g) for g in snap.gateways)
         if section in (None, "scanners"):
-            doc["scanners"] = [report.source_json(s) for s in sources]
-        # Indented for a person at a terminal; compact for a pipe, where the C encoder
-        # writes a 35,000-call report in a tenth of the time.
-        if sys.stdout.isatty():
-            print(json.dumps(doc, indent=1))
-        else:
-            sys.stdout.write(json.dumps(doc, separators=(",", ":")) + "\n")
+            lists["scanners"] = (report.source_json(s) for s in sources)
+        report.write_json(sys.stdout, head, lists, indent=sys.stdout.isatty())
     else:
         print(_summary(snap, results))
         blocks = []
