@@ -156,7 +156,7 @@ class ConntrackPane(HostPane):
         if host is None:
             return
         critical = float(getattr(getattr(self.app, "config", None), "conntrack_critical", 0.9))
-        width = max(1, self.size.width - 4)  # border and padding
+        width = max(1, self.query_one("#conntrack-body", Static).content_region.width)
         self.query_one("#conntrack-body", Static).update(conntrack_content(host, critical, width))
         ct = host.conntrack
         note = ""

@@ -22,12 +22,12 @@ from vostui.ui.host_feed import HostPane, not_running, per_second, problem_conte
 from vostui.ui.sparkline import sparkline
 from vostui.ui.table import Cell, ColumnSpec, RowTable, Tone
 
-BUSIEST_COLUMNS = (
+BUSIEST_COLUMNS = (  # narrow: packets go first, then the chain; the SIP mark stays longest
     ColumnSpec("rate", "Pkt/s", 6, 5, align="right"),
-    ColumnSpec("packets", "Pkts", 8, 6, priority=2, align="right"),
-    ColumnSpec("sip", "SIP", 3, 3, priority=3),
-    ColumnSpec("chain", "Chain", 17, 8, priority=1),
-    ColumnSpec("rule", "Rule", 40, 14, flex=True),
+    ColumnSpec("packets", "Pkts", 8, 6, priority=3, align="right"),
+    ColumnSpec("sip", "SIP", 3, 3, priority=1),
+    ColumnSpec("chain", "Chain", 17, 8, priority=2),
+    ColumnSpec("rule", "Rule", 40, 18, flex=True),
 )
 
 
@@ -102,7 +102,7 @@ def firewall_note(firewall: FirewallSnapshot, drops: Sequence[float], wide: bool
     rules = list(firewall.rules())
     sip = sip_chains(firewall)
     guarding = sum(1 for rule in rules if guards_sip(rule, sip))
-    parts = [f"{len(rules)} rules, {guarding} SIP"]
+    parts = [f"{len(rules)} rules" + (f", {guarding} SIP" if guarding else "")]
     if drops:
         parts.append(f"drop {per_second(drops[-1])}/s")
         if wide:

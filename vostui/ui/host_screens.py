@@ -283,7 +283,13 @@ def recent_rows(recent: RecentSnapshot, now: float) -> list[tuple[str, Sequence[
         rows.append(
             (
                 f"hashlimit:{table.family}/{name}",
-                [f"hashlimit {name}", f"{table.total} buckets ({table.family})", "credit", "", ""],
+                [
+                    f"hashlimit {name}",
+                    f"{table.total} buckets ({table.family})",
+                    "credit",
+                    "expires",
+                    "",
+                ],
                 "",
             )
         )
@@ -471,10 +477,11 @@ class ConntrackScreen(HostScreen):
             return
         note = clean_line(entries.sample_note, 120)
         sources.border_title = f"Top sources · {note}"
-        sip.border_title = f"On the SIP ports · {entries.sip_total} of {note}" + (
-            f" (showing {len(entries.sip_entries)})"
-            if entries.sip_total > len(entries.sip_entries)
-            else ""
+        shown = len(entries.sip_entries)
+        sip.border_title = (
+            f"On the SIP ports · {entries.sip_total}"
+            + (" in the sample" if entries.capped else "")
+            + (f", the first {shown} listed" if entries.sip_total > shown else "")
         )
         sources.set_source(Rows(source_rows(entries)))
         sip.set_source(Rows(entry_rows(entries)))
@@ -569,6 +576,14 @@ DISK_COLUMNS = (
 )
 
 
+def uptime(seconds: float) -> str:
+    """3d04h for long-running processes, else 12:04 / 1:02:03."""
+    if seconds >= 86_400:
+        days, rest = divmod(int(seconds), 86_400)
+        return f"{days}d{rest // 3600:02d}h"
+    return duration(seconds)
+
+
 def process_rows(processes: ProcessSnapshot) -> list[tuple[str, Sequence[Cell], Tone]]:
     def row(proc: ProcessInfo) -> tuple[str, Sequence[Cell], Tone]:
         restarts = processes.restarts_of(proc.name)
@@ -581,7 +596,7 @@ def process_rows(processes: ProcessSnapshot) -> list[tuple[str, Sequence[Cell], 
                 size(proc.rss),
                 str(proc.threads),
                 "-" if proc.open_files is None else str(proc.open_files),
-                duration(proc.uptime),
+                uptime(proc.uptime),
                 (str(restarts), "warning") if restarts else "0",
                 clean_line(proc.user, 32),
                 clean_line(proc.command, 200),
@@ -595,7 +610,7 @@ def process_rows(processes: ProcessSnapshot) -> list[tuple[str, Sequence[Cell], 
         rows.append(
             (
                 f"missing:{name}",
-                [clean_line(name, 32), "", "", "", "", "", "not running", str(restarts), "", ""],
+                [clean_line(name, 32), "", "", "", "", "", "-", str(restarts), "", "not running"],
                 "problem",
             )
         )

@@ -199,7 +199,7 @@ class LogScreen(HostView):
         Binding("N", "next_match(-1)", "Previous", show=False, id="logs.previous"),
         Binding("m", "toggle_files", "Merged/file", id="logs.files"),
         Binding("s,f2", "export", "Save", id="logs.export"),
-        Binding("c", "clear", "Clear filter", show=False, id="logs.clear"),
+        Binding("x", "clear", "Clear filter", show=False, id="logs.clear"),
     ]
 
     DEFAULT_CSS = """
@@ -208,11 +208,14 @@ class LogScreen(HostView):
     LogScreen #log-files.-shown { display: block; }
     LogScreen #log-view { height: 1fr; border: round $border-blurred; }
     LogScreen #log-view:focus { border: round $border; }
-    LogScreen #log-detail {
-        height: 4; padding: 0 1; background: $boost; text-wrap: wrap; overflow-y: hidden;
+    LogScreen #log-meta {
+        height: 1; padding: 0 1; background: $boost; text-wrap: nowrap; text-overflow: ellipsis;
     }
-    LogScreen.-short #log-detail { height: 2; }
-    LogScreen Input { display: none; height: 1; border: none; padding: 0 1; background: $boost; }
+    LogScreen #log-detail { height: 3; padding: 0 1; background: $boost; overflow-y: hidden; }
+    LogScreen.-short #log-detail { height: 1; }
+    LogScreen Input, LogScreen Input:focus {
+        display: none; height: 1; border: none; padding: 0 1; background: $boost;
+    }
     LogScreen Input.-shown { display: block; }
     """
 
@@ -241,6 +244,7 @@ class LogScreen(HostView):
         yield Static(Content(""), id="log-head")
         yield Static(Content(""), id="log-files")
         yield LogView(blurred_cursor=True, id="log-view")
+        yield Static(Content(""), id="log-meta")
         yield Static(Content(""), id="log-detail")
         yield Input(
             placeholder="filter: level>=warning file=secure ip= callid= number= re: words",
@@ -336,7 +340,7 @@ class LogScreen(HostView):
         parts.append((f"  {paused}" if paused else "  following", WARN if paused else QUIET))
         second: list[tuple[str, str]] = []
         if self.related_label:
-            second += [("logs of ", QUIET), (clean_line(self.related_label, 120), ACCENT)]
+            second += [("  logs of ", QUIET), (clean_line(self.related_label, 120), ACCENT)]
         if self.filter_text:
             second += [("  filter ", QUIET), (clean_line(self.filter_text, 160), ACCENT)]
         if self.filter_error:
@@ -344,6 +348,7 @@ class LogScreen(HostView):
         if self.search is not None:
             second += [("  search ", QUIET), (clean_line(self.search.pattern, 80), ACCENT)]
         if second:
+            second[0] = (second[0][0].lstrip(), second[0][1])
             parts.append(("\n", ""))
             parts += second
         self.query_one("#log-head", Static).update(Content.assemble(*parts))
@@ -365,8 +370,10 @@ class LogScreen(HostView):
         if seq == self._detail_seq:
             return
         self._detail_seq = seq
+        meta = self.query_one("#log-meta", Static)
         detail = self.query_one("#log-detail", Static)
         if line is None:
+            meta.update(Content(""))
             detail.update(Content(""))
             return
         stamp = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(line.ts))
@@ -384,8 +391,8 @@ class LogScreen(HostView):
             parts += [("  numbers ", QUIET), (clean_line(" ".join(line.numbers), 120), "")]
         if line.ips:
             parts += [("  ips ", QUIET), (clean_line(" ".join(line.ips), 200), "")]
-        parts += [("\n", ""), (clean_line(line.text, 8192), "")]
-        detail.update(Content.assemble(*parts))
+        meta.update(Content.assemble(*parts))
+        detail.update(Content(clean_line(line.text, 8192)))
 
     @on(LogView.Moved, "#log-view")
     def _moved(self) -> None:

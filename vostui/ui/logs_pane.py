@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import bisect
 import os
+import re
 import time
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, ClassVar
@@ -34,7 +35,20 @@ from vostui.ui.format import fit, foreground
 from vostui.ui.host_feed import HostPane
 
 LABEL_WIDTH = 10
-TIME_WIDTH = 8
+# The line's own stamp at its head: the time column shows it already, in less room.
+_OWN_STAMP = re.compile(
+    r"(?:<[0-9]{1,3}>)?\[?(?:[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}:[0-9]{2}"
+    r"(?:[.,][0-9]{1,9})?(?:Z|[+-][0-9]{2}:?[0-9]{2})?"
+    r"|[A-Z][a-z]{2} [ 0-9][0-9] [0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]{1,6})?)\]?[ \t]+"
+)
+
+
+def message_start(line: LogLine) -> int:
+    """Where the text after the line's own timestamp starts (0 when it has none)."""
+    if not line.ts_from_line:
+        return 0
+    match = _OWN_STAMP.match(line.text)
+    return match.end() if match is not None else 0
 
 
 def file_label(path: str) -> str:
@@ -430,16 +444,15 @@ class LogView(ScrollView, can_focus=True):
     def _line(self, line: LogLine, width: int, base: Style, plain: bool = False) -> Strip:
         segments: list[Segment] = []
         stamp = time.strftime("%H:%M:%S", time.localtime(line.ts))
-        compact = width < 60
-        if not compact:
+        if width >= 36:
             segments.append(Segment(stamp + " ", base if plain else base + self._style("time")))
-        if self.show_file and self._label_width and not compact:
+        if self.show_file and self._label_width and width >= 50:
             label = fit(self._labels.get(line.file, ""), self._label_width)
             segments.append(Segment(label + " ", base if plain else base + self._style("file")))
         text_style = base if plain else base + self._style(line.level)
         text = line.text
         spans = self.search.spans(text) if self.search is not None else []
-        x = self.x
+        x = self.x + message_start(line)
         if not spans:
             segments.append(Segment(text[x:], text_style))
         else:
@@ -501,7 +514,7 @@ class LogsPane(HostPane):
 
     def __init__(self, *, id: str | None = "logs", classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes)
-        self.model = LogModel()
+        self.model = LogModel(by_time=True)
         self._snapshot: LogSnapshot | None = None
         self._running = False
 
@@ -523,7 +536,8 @@ class LogsPane(HostPane):
         self._snapshot = logs
         view = self.view
         view.empty = [("no log lines yet", "empty"), *status_lines(logs.files)]
-        view.set_lines(self.model.lines, added=added)
+        view.set_files(status.path for status in logs.files)
+        view.set_lines(self.model.lines, added=added, key=self.model.key)
         self._note()
 
     def _note(self) -> None:

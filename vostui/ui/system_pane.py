@@ -65,14 +65,20 @@ def memory_parts(system: SystemSnapshot) -> Parts:
     return parts
 
 
+def short_path(path: str, limit: int = 24) -> str:
+    path = clean_line(path, 200)
+    return path if len(path) <= limit else "…" + path[-(limit - 1) :]
+
+
 def disk_parts(system: SystemSnapshot) -> Parts:
+    """The partition the logs are written to: a full one stops the softswitch logging."""
     if not system.disk_total:
-        return [("log disk ", QUIET), (f"{clean_line(system.log_path, 60)} unreadable", WARN)]
+        return [("disk ", QUIET), (f"{short_path(system.log_path)} unreadable", WARN)]
     return [
         ("disk ", QUIET),
-        (clean_line(system.log_path, 60), ""),
-        (f" {system.disk_percent:.0f}%", level(system.disk_percent, 80, 90) or "bold"),
-        (f" used, {size(system.disk_free)} free", QUIET),
+        (f"{system.disk_percent:.0f}%", level(system.disk_percent, 80, 90) or "bold"),
+        (f" used, {size(system.disk_free)} free ", QUIET),
+        (short_path(system.log_path), ""),
     ]
 
 
@@ -99,15 +105,19 @@ def process_parts(processes: ProcessSnapshot | None) -> Parts:
     for proc in processes.processes:
         running[proc.name] = running.get(proc.name, 0) + 1
     parts: Parts = [("procs", QUIET)]
-    for name in processes.watched:
-        parts.append((" " + clean_line(name, 32), ""))
-        if name in running:
-            parts.append(("✓" if running[name] == 1 else f"✓{running[name]}", GOOD))
-        else:
-            parts.append(("✗", BAD))
-        restarts = processes.restarts_of(name)
-        if restarts:
-            parts.append((f"↻{restarts}", WARN))
+    up = [name for name in processes.watched if name in running]
+    if up:
+        parts.append((" ✓", GOOD))
+        for name in up:
+            parts.append((" " + clean_line(name, 32), ""))
+            if running[name] > 1:
+                parts.append((f"×{running[name]}", QUIET))
+            restarts = processes.restarts_of(name)
+            if restarts:
+                parts.append((f" ↻{restarts}", WARN))
+    if processes.missing:
+        parts.append(("  ✗ " if up else " ✗ ", BAD))
+        parts.append((" ".join(clean_line(name, 32) for name in processes.missing), BAD))
     return parts
 
 
@@ -118,7 +128,7 @@ def system_content(host: HostSnapshot, width: int) -> Content:
     if system.problem:
         return problem_content("system", system.problem, system.fix)
     lines = [
-        cpu_parts(system, host.cpu_history, min(20, max(0, width - 48))),
+        cpu_parts(system, host.cpu_history, min(20, max(0, width - 36))),
         memory_parts(system),
         disk_parts(system),
         udp_parts(host.udp),
@@ -169,12 +179,12 @@ class SystemPane(HostPane):
         host = self._host
         if host is None:
             return
-        width = max(1, self.size.width - 4)
+        width = max(1, self.query_one("#system-body", Static).content_region.width)
         self.query_one("#system-body", Static).update(system_content(host, width))
         note = ""
         processes = host.processes
         if processes is not None and processes.missing:
-            note = f"{len(processes.missing)} of {len(processes.watched)} processes down"
+            note = f"{len(processes.missing)} down"
         label = self.host_label()
         self.set_note(" · ".join(part for part in (label, note) if part))
 
