@@ -445,7 +445,7 @@ def _start_line(line: str) -> tuple[bool, str, int, str, Uri | None]:
     uri_text = parts[1] if len(parts) == 3 else " ".join(parts[1:-1])
     if uri_text[:1] == "<" and uri_text[-1:] == ">":
         uri_text = uri_text[1:-1]
-    return True, parts[0], 0, "", parse_uri(uri_text)
+    return True, parts[0], 0, "", _uri_cached(uri_text)
 
 
 def _split_headers(lines: list[str]) -> list[tuple[str, str]]:
@@ -499,6 +499,7 @@ def _refresher(session_expires: str) -> str:
 CACHE_ENTRIES = 4096
 _name_addr_cache: dict[str, NameAddr] = {}
 _via_cache: dict[str, tuple[Via, ...]] = {}
+_uri_cache: dict[str, Uri] = {}
 
 
 def _name_addr_cached(text: str) -> NameAddr:
@@ -508,6 +509,17 @@ def _name_addr_cached(text: str) -> NameAddr:
         if len(_name_addr_cache) >= CACHE_ENTRIES:
             _name_addr_cache.clear()
         _name_addr_cache[text] = found
+    return found
+
+
+def _uri_cached(text: str) -> Uri:
+    """Request-URIs: the INVITE, ACK and BYE of a dialog often share one."""
+    found = _uri_cache.get(text)
+    if found is None:
+        found = parse_uri(text)
+        if len(_uri_cache) >= CACHE_ENTRIES:
+            _uri_cache.clear()
+        _uri_cache[text] = found
     return found
 
 
