@@ -166,6 +166,7 @@ class Diagnosis:
         self.config = config
         self.mode: Mode = mode
         self.interval = interval
+        self.cost_share = COST_SHARE
         self.clock = clock
         try:
             self.settings: Settings | None = Settings.from_config(config)
@@ -237,7 +238,7 @@ class Diagnosis:
 
     def _wait(self) -> float:
         last = self.result.seconds if self.result is not None else 0.0
-        return max(self.interval, last * COST_SHARE)
+        return max(self.interval, last * self.cost_share)
 
     def _host_and_logs(self) -> tuple[Any, Any]:
         """The host's and the logs' latest snapshots, when the app follows them."""
