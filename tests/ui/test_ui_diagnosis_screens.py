@@ -270,3 +270,51 @@ async def test_keys_answer_while_a_diagnosis_is_running() -> None:
         assert type(app.screen).__name__ == "ChecklistScreen"
         release.set()
         assert await wait_until(pilot, lambda: diagnosis.runs == 2)
+
+
+class FakeHost:
+    """A host monitor whose snapshot version the test moves (the real one polls every s)."""
+
+    def __init__(self) -> None:
+        self.version = 1
+
+    def snapshot(self) -> object:
+        return type("HostSnapshot", (), {"version": self.version})()
+
+
+@pilot_test
+async def test_host_changes_alone_wait_longer_than_new_calls() -> None:
+    pipeline = FakePipeline(make_snapshot(20, version=1))
+    app = threaded_app(pipeline)
+    clock = [0.0]
+    host = FakeHost()
+    async with app.run_test(size=(80, 24)) as pilot:
+        diagnosis = app.diagnosis
+        app.host_monitor = host  # type: ignore[assignment]
+        diagnosis.clock = lambda: clock[0]
+        diagnosis.cost_share = 0.0
+
+        async def pull_at(when: float) -> None:
+            clock[0] = when
+            app.pull()
+            await app.workers.wait_for_complete()
+            await pilot.pause()
+
+        await app.workers.wait_for_complete()
+        await pull_at(0.0)
+        diagnosis.rerun()  # a run that saw the host, at t=0
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        runs = diagnosis.runs
+        assert diagnosis.result is not None and diagnosis.result.host_checked
+        host.version = 2
+        await pull_at(5.0)
+        assert diagnosis.runs == runs  # only the host moved: not before HOST_INTERVAL
+        await pull_at(11.0)
+        assert diagnosis.runs == runs + 1
+        pipeline.set(make_snapshot(20, version=2))
+        await pull_at(12.0)
+        assert diagnosis.runs == runs + 1  # new calls, but within INTERVAL of the last run
+        await pull_at(14.5)
+        assert diagnosis.runs == runs + 2
+        assert diagnosis.result is not None and diagnosis.result.versions == (2, 2, -1)

@@ -3,8 +3,10 @@
 The app offers every snapshot it pulls (`Diagnosis.offer`). A run starts only when the
 engine's, the host's or the logs' version moved since the last run, never while one is
 still running, and at most every `INTERVAL` seconds (or ten times as long as the last
-run took, when that is longer: at 20,000 calls a run takes ~0.2 s, so diagnosis stays
-under a tenth of a core). The findings come back to the UI thread as a
+run took, when that is longer: at 20,000 calls a run takes 0.3 s alone and up to a
+second beside a busy UI, so diagnosis stays near a tenth of a core). The host monitor
+publishes a new version every second even when nothing changed, so a change of the
+host or the logs alone waits `HOST_INTERVAL`. The findings come back to the UI thread as a
 `DiagnosisReady` message, and `Diagnosis.receive` hands them to every screen that
 shows them. A key press never waits for a run.
 
@@ -32,6 +34,7 @@ from vostui.ui.alerts_strip import AlertsStrip
 
 INTERVAL = 3.0  # seconds between two runs at most
 COST_SHARE = 10.0  # wait at least this many times the last run's duration
+HOST_INTERVAL = 10.0  # when only the host's or the logs' snapshot changed
 
 Mode = Literal["thread", "inline", "off"]
 
@@ -207,17 +210,21 @@ class Diagnosis:
         self._latest = snapshot
         if self.mode == "off" or self.running:
             return
+        now = self.clock()
+        if self.mode == "thread" and not self._forced and self._started_at is not None:
+            since = now - self._started_at
+            if since < self._wait():
+                return
+            last = self._ran_on
+            engine_moved = last is None or (snapshot.version, self.symptom) != (
+                last[0][0],
+                last[1],
+            )
+            if not engine_moved and since < max(HOST_INTERVAL, self._wait()):
+                return  # the host and logs alone (polled every second) wait longer
         host, logs = self._host_and_logs()
         versions = (snapshot.version, _version(host), _version(logs))
         if (versions, self.symptom) == self._ran_on and not self._forced:
-            return
-        now = self.clock()
-        if (
-            not self._forced
-            and self.mode == "thread"
-            and self._started_at is not None
-            and now - self._started_at < self._wait()
-        ):
             return
         self._forced = False
         self._ran_on = (versions, self.symptom)
