@@ -112,10 +112,12 @@ class HostScreen(HostView):
         self._select = select
         self._shown: tuple[object, ...] | None = None
         self.host: HostSnapshot | None = None
+        self._ready = False  # the app's refresh can reach a pushed screen before its mount
 
     TITLES: ClassVar[dict[str, str]] = {}
 
     def on_mount(self) -> None:
+        self._ready = True
         for table_id, title in self.TITLES.items():
             self.query_one(f"#{table_id}", RowTable).border_title = title
         tables = list(self.query(RowTable))
@@ -133,6 +135,8 @@ class HostScreen(HostView):
         return (host,)
 
     def show_host(self, host: HostSnapshot | None, logs: LogSnapshot | None) -> None:
+        if not self._ready:
+            return
         if host is None:
             self.head().update(not_running(self.NAME))
             return
@@ -183,7 +187,7 @@ RULE_COLUMNS = (
 )
 
 LIST_COLUMNS = (
-    ColumnSpec("list", "List", 16, 8, priority=1),
+    ColumnSpec("list", "List", 20, 8, priority=1),
     ColumnSpec("address", "Address", 40, 15, flex=True),
     ColumnSpec("hits", "Hits", 10, 5, align="right"),
     ColumnSpec("seen", "Last seen", 9, 8),

@@ -232,6 +232,7 @@ class LogScreen(HostView):
         self.search: LogSearch | None = None
         self._select: LogLine | None = None
         self._detail_seq = -1
+        self._ready = False  # the app's refresh can reach a pushed screen before its mount
 
     @property
     def vostui(self) -> VostuiApp:
@@ -259,6 +260,7 @@ class LogScreen(HostView):
         return self.query_one("#log-view", LogView)
 
     def on_mount(self) -> None:
+        self._ready = True
         self.view.border_title = "Logs"
         self.view.focus()
         self._pull()
@@ -273,6 +275,8 @@ class LogScreen(HostView):
     # data
 
     def show_host(self, host: HostSnapshot | None, logs: LogSnapshot | None) -> None:
+        if not self._ready:
+            return
         if logs is None:
             self.view.empty = [("the log follower is not running in this session", "empty")]
             self.view.refresh()
@@ -391,6 +395,8 @@ class LogScreen(HostView):
             parts += [("  numbers ", QUIET), (clean_line(" ".join(line.numbers), 120), "")]
         if line.ips:
             parts += [("  ips ", QUIET), (clean_line(" ".join(line.ips), 200), "")]
+        if line.cut:
+            parts.append((f"  [cut {line.cut} bytes: the line was longer than the cap]", WARN))
         meta.update(Content.assemble(*parts))
         detail.update(Content(clean_line(line.text, 8192)))
 
@@ -509,6 +515,8 @@ class LogScreen(HostView):
         path = event.value.strip()
         if not path:
             return
+        if not Path(path).is_absolute():  # a bare name goes where the other exports go
+            path = str(Path(getattr(self.app, "export_dir", ".")) / path)
         self._close_inputs()
         lines = list(self.model.lines)
         try:
@@ -560,7 +568,7 @@ class LogScreen(HostView):
         """Only the lines naming these Call-IDs, numbers or IPs (a call's log lines)."""
         self.model.related = (tuple(call_ids), tuple(numbers), tuple(ips))
         self.related_label = label
-        if self.is_mounted:
+        if self._ready:
             self._rebuild()
 
     def select(self, line: LogLine | None) -> None:

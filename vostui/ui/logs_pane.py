@@ -288,7 +288,9 @@ class LogView(ScrollView, can_focus=True):
             self.new_lines = 0
         if self.following or count == 0:
             self.cursor = max(0, count - 1)
-            self.scroll_to(y=max(0, count - self.size.height), animate=False, immediate=True)
+            self._stick_to_end()
+            # a pane just shown has no height yet: scroll again once it is laid out
+            self.call_after_refresh(self._stick_to_end)
         else:
             self.new_lines += added
             self.cursor = self._find(old) if old is not None else 0
@@ -296,6 +298,11 @@ class LogView(ScrollView, can_focus=True):
             top = max(0, old_top + self.cursor - old_cursor)
             self.scroll_to(y=top, animate=False, immediate=True)
         self.refresh()
+
+    def _stick_to_end(self) -> None:
+        if self.following:
+            height = self.scrollable_content_region.height
+            self.scroll_to(y=max(0, len(self.lines) - height), animate=False, immediate=True)
 
     def _find(self, line: LogLine) -> int:
         lines = self.lines
@@ -376,13 +383,10 @@ class LogView(ScrollView, can_focus=True):
 
     def action_follow(self) -> None:
         """End: back to the newest line, following again."""
-        count = len(self.lines)
         self.following = True
         self.new_lines = 0
-        self.cursor = max(0, count - 1)
-        self.scroll_to(
-            y=max(0, count - self.scrollable_content_region.height), animate=False, immediate=True
-        )
+        self.cursor = max(0, len(self.lines) - 1)
+        self._stick_to_end()
         self.refresh()
         self.post_message(self.Moved(self))
 
@@ -409,8 +413,7 @@ class LogView(ScrollView, can_focus=True):
     def on_resize(self, event: events.Resize) -> None:
         self.virtual_size = Size(event.size.width, len(self.lines))
         if self.following:
-            count = len(self.lines)
-            self.scroll_to(y=max(0, count - event.size.height), animate=False, immediate=True)
+            self.call_after_refresh(self._stick_to_end)
         else:
             self._scroll_cursor_into_view()
 
@@ -476,18 +479,18 @@ class LogView(ScrollView, can_focus=True):
         return strip.crop_extend(0, width, base)
 
 
-def status_lines(files: Sequence[LogFileStatus]) -> list[tuple[str, str]]:
-    """(text, tone) for each file that is not being followed normally: reason and fix."""
+def status_lines(files: Sequence[LogFileStatus], short: bool = False) -> list[tuple[str, str]]:
+    """(text, tone) for each file that is not being followed normally: reason and fix.
+
+    `short` names a file by its base name (a narrow pane); the screen gives the path.
+    """
     out: list[tuple[str, str]] = []
     for status in files:
         if status.state == FOLLOWING:
             continue
-        out.append(
-            (
-                f"{clean_line(status.path, 120)}: {status.state} {clean_line(status.reason, 160)}",
-                "problem",
-            )
-        )
+        path = (os.path.basename(status.path.rstrip("/")) or status.path) if short else status.path
+        reason = clean_line(status.reason, 160)
+        out.append((f"{clean_line(path, 120)}: {status.state} {reason}", "problem"))
         if status.fix:
             out.append((f"  fix: {clean_line(status.fix, 200)}", "fix"))
     return out
@@ -535,7 +538,7 @@ class LogsPane(HostPane):
             return
         self._snapshot = logs
         view = self.view
-        view.empty = [("no log lines yet", "empty"), *status_lines(logs.files)]
+        view.empty = [("no log lines yet", "empty"), *status_lines(logs.files, short=True)]
         view.set_files(status.path for status in logs.files)
         view.set_lines(self.model.lines, added=added, key=self.model.key)
         self._note()
