@@ -297,7 +297,11 @@ class VostuiApp(App[int]):
             self.pop_screen()
             return
         self.push_screen(
-            HelpScreen(binding_rows(screen), type(screen).__name__.removesuffix("Screen"))
+            HelpScreen(
+                binding_rows(screen),
+                type(screen).__name__.removesuffix("Screen"),
+                note=str(getattr(screen, "HELP_NOTE", "")),
+            )
         )
 
     def action_toggle_maximize(self) -> None:

@@ -60,10 +60,12 @@ class HelpScreen(ModalScreen[None]):
     }
     """
 
-    def __init__(self, rows: list[tuple[str, str, str]], title: str) -> None:
+    def __init__(self, rows: list[tuple[str, str, str]], title: str, note: str = "") -> None:
+        """`note`: more about the screen's keys (the log filter's syntax), shown below them."""
         super().__init__()
         self.rows = rows
         self.title_text = title
+        self.note = note
 
     def compose(self) -> ComposeResult:
         parts: list[tuple[str, str]] = []
@@ -73,6 +75,8 @@ class HelpScreen(ModalScreen[None]):
                 parts.append((f"{'' if last is None else chr(10)}{where}\n", ACCENT))
                 last = where
             parts += [(f"  {keys:<18}", "bold"), (f"{what}\n", "")]
+        if self.note:
+            parts.append((f"\n{self.note}\n", ""))
         parts.append(("\nEsc or ? closes this", QUIET))
         with VerticalScroll() as scroll:
             scroll.border_title = f"Keys: {self.title_text}"
