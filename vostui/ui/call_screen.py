@@ -49,6 +49,7 @@ class CallScreen(Screen[None]):
         Binding("s,f2", "save_pcap", "Save pcap", id="call.save_pcap"),
         Binding("w", "save_text", "Save text", id="call.save_text"),
         Binding("f", "toggle_findings", "Call findings", id="call.findings"),
+        Binding("g", "logs", "Logs of call", id="call.logs"),
         Binding("tab", "switch_focus", "Ladder/message", show=False, id="call.switch"),
     ]
 
@@ -246,6 +247,13 @@ class CallScreen(Screen[None]):
         )
 
     # actions
+
+    def action_logs(self) -> None:
+        """The log lines naming this call's Call-IDs or numbers (vostui/ui/log_screen.py)."""
+        from vostui.ui.log_screen import open_logs_for_call
+
+        if self.call is not None:
+            open_logs_for_call(self.app, self.call)
 
     def action_toggle_time(self) -> None:
         self.delta = not self.delta
