@@ -14,7 +14,7 @@ from ui_fakes import pilot_test, screen_text, wait_until
 
 from vostui.ui.call_screen import CallScreen
 from vostui.ui.dashboard import DashboardScreen
-from vostui.ui.log_screen import ConfirmScreen, LogScreen, open_logs_for_call
+from vostui.ui.log_screen import ConfirmScreen, LogScreen
 from vostui.ui.logs_pane import LogsPane, LogView
 from vostui.ui.registration_screen import RegistrationScreen
 
@@ -242,7 +242,7 @@ async def test_logs_of_a_call_from_the_call_screen(tmp_path: Path) -> None:
         assert await wait_until(pilot, lambda: isinstance(app.screen, CallScreen))
         call = app.screen.call
         assert call is not None
-        open_logs_for_call(app, call)
+        await pilot.press("g")  # logs of this call
         assert await wait_until(pilot, lambda: isinstance(app.screen, LogScreen))
         await pilot.pause()
         view = app.screen.query_one("#log-view", LogView)

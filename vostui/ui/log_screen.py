@@ -41,17 +41,20 @@ if TYPE_CHECKING:
     from vostui.ui.app import VostuiApp
 
 FILTER_HELP = (
-    "Filter (/ or F7): words separated by spaces, all must hold.\n"
-    "  level>=warning   error and warning (levels: error warning info debug)\n"
-    "  level=error,info only these levels\n"
-    "  file=secure      only files whose name contains 'secure'\n"
-    "  ip=10.1.2.3      lines naming this address (or a network: ip=10.1.0.0/16)\n"
-    "  callid=abc@host  lines naming this Call-ID (or part of it)\n"
-    "  number=4420...   lines naming this phone number (prefixes allowed)\n"
-    '  re:REGEX         a regular expression (any case); quote spaces: re:"a b"\n'
-    "  other words      plain text that must appear (any case)\n"
-    "An empty filter shows everything. Search (F3 or Ctrl+F): plain text, or re:REGEX;\n"
-    "n and N go to the next and previous match."
+    "Filter (/ or F7): space-separated terms, all must hold.\n"
+    "  level>=warning  error and warning\n"
+    "                  (levels: error warning info debug)\n"
+    "  level=error,info  only these levels\n"
+    "  file=secure     files whose name contains 'secure'\n"
+    "  ip=10.1.2.3     lines naming this address or network\n"
+    "  callid=abc      lines naming this Call-ID (or part of it)\n"
+    "  number=4420...  lines naming this phone number\n"
+    "  re:REGEX        a regular expression, any case;\n"
+    '                  quote spaces: re:"a b"\n'
+    "  other words     plain text that must appear, any case\n"
+    "An empty filter shows every line; x clears filter and search.\n"
+    "Search (F3 or Ctrl+F): text, or re:REGEX; n and N go to the\n"
+    "next and previous match. Moving up pauses the tail; End resumes."
 )
 
 _TOKEN = re.compile(r'(?:[^\s"]+|"[^"]*")+')
