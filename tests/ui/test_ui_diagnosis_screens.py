@@ -318,3 +318,22 @@ async def test_host_changes_alone_wait_longer_than_new_calls() -> None:
         await pull_at(14.5)
         assert diagnosis.runs == runs + 2
         assert diagnosis.result is not None and diagnosis.result.versions == (2, 2, -1)
+
+
+@pilot_test
+async def test_a_finding_about_an_ip_filters_the_calls_by_it() -> None:
+    app = make_app()
+    async with app.run_test(size=(160, 48)) as pilot:
+        await pilot.pause()
+        await pilot.press("exclamation_mark")
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, FindingsScreen)
+        finding = screen.selected
+        assert finding is not None and finding.refs[0].ip == "198.51.100.7"
+        await pilot.press("enter", "enter")
+        await pilot.pause()
+        assert isinstance(app.screen, DashboardScreen)
+        calls = app.screen.query_one("#calls")
+        assert calls.query_one("#calls-filter").value == "198.51.100.7"
+        assert "/198.51.100.7" in screen_text(app)
