@@ -82,6 +82,7 @@ class LogModel:
         self.version = -1
         self._last_seq = 0
         self._dropped = -1
+        self._shuffled = False  # by time, some line came before an earlier arrival
 
     @property
     def key(self) -> Callable[[LogLine], Any]:
@@ -97,6 +98,7 @@ class LogModel:
         self.version = -1
         self._last_seq = 0
         self._dropped = -1
+        self._shuffled = False
 
     def update(self, snapshot: LogSnapshot) -> int | None:
         """Take the lines that arrived since last time; None if the snapshot is the same."""
@@ -114,11 +116,25 @@ class LogModel:
         taken = self._choose(new)
         lines = self.lines
         key = self.key
-        for line in taken:
-            if not lines or key(line) >= key(lines[-1]):
-                lines.append(line)
-            else:  # a line stamped earlier than the last shown: put it in its place
-                bisect.insort(lines, line, key=key)
+        if len(taken) > 256:
+            # a big batch (a flood, or the whole buffer after a reset): sort the batch;
+            # it nearly always goes after what is there, else one sort of everything
+            batch = sorted(taken, key=key) if self.by_time else list(taken)
+            if self.by_time and any(a is not b for a, b in zip(batch, taken, strict=True)):
+                self._shuffled = True
+            if lines and self.by_time and key(batch[0]) < key(lines[-1]):
+                lines.extend(batch)
+                lines.sort(key=key)
+                self._shuffled = True
+            else:
+                lines.extend(batch)
+        else:
+            for line in taken:
+                if not lines or key(line) >= key(lines[-1]):
+                    lines.append(line)
+                else:  # a line stamped earlier than the last shown: put it in its place
+                    bisect.insort(lines, line, key=key)
+                    self._shuffled = True
         self.added += len(taken)
         return len(taken)
 
@@ -127,10 +143,9 @@ class LogModel:
         lines = self.lines
         if not lines:
             return
-        if self.by_time:
-            if any(line.seq < first_seq for line in lines):
-                self.lines = [line for line in lines if line.seq >= first_seq]
-        else:
+        if self.by_time and self._shuffled:
+            self.lines = [line for line in lines if line.seq >= first_seq]
+        else:  # in arrival order too: the dropped lines are a prefix
             cut = bisect.bisect_left(lines, first_seq, key=arrival_key)
             if cut:
                 del lines[:cut]
