@@ -34,6 +34,7 @@ from vostui.config import Config
 from vostui.engine.core import Engine
 from vostui.engine.snapshot import EngineSnapshot, MessageRecord
 from vostui.net.datagram import Datagram
+from vostui.pipeline import freeze_now
 from vostui.ui.app import VostuiApp
 
 SOFTSWITCH = "10.0.0.2"
@@ -194,7 +195,8 @@ class Clock:
 async def measure(engine: Engine, calls: int, rounds: int, size: tuple[int, int]) -> list[str]:
     config = Config(refresh=3600.0)  # the bench drives refreshes itself
     pipeline = SnapshotPipeline(engine.snapshot())
-    app = VostuiApp(config, pipeline, deterministic=True)
+    # Diagnosis runs in its own worker in the console; bench_ui_diagnosis.py measures it.
+    app = VostuiApp(config, pipeline, deterministic=True, diagnosis="off")
     lines = []
     async with app.run_test(size=size) as pilot:
         await pilot.pause()
@@ -205,6 +207,7 @@ async def measure(engine: Engine, calls: int, rounds: int, size: tuple[int, int]
             for _n in range(20):
                 for dg in call_datagrams(next_call):
                     engine.feed(dg)
+                    freeze_now(engine)
                 next_call += 1
             with Clock() as clock:
                 pipeline.current = engine.snapshot()
@@ -286,6 +289,7 @@ def main() -> int:
     for i in range(args.calls):
         for dg in call_datagrams(i):
             engine.feed(dg)
+            freeze_now(engine)  # as the real pipeline does while it feeds
     fed = time.perf_counter() - started
     print(f"fed {args.calls} calls ({args.calls * 14} datagrams at most) in {fed:.1f} s")
     print(f"screen {width}x{height}; median / p95 over {args.rounds} rounds")

@@ -339,17 +339,39 @@ class Context:
         s = self.settings
         found = set()
         for source in self.snap.sources:
-            if source.ip in s.trusted_ips:
+            if self.known_peer(source.ip):
                 continue
-            if (
-                source.auth_failures >= s.brute_force_failures
-                or source.accounts_tried >= s.enumeration_accounts
-            ):
+            # one device retrying one account is not an attack (see scan.brute_force)
+            guessing = source.auth_failures >= s.brute_force_failures and (
+                source.accounts_tried > 1 or bool(source.signatures)
+            )
+            if guessing or source.accounts_tried >= s.enumeration_accounts:
                 found.add(source.ip)
         return frozenset(found)
 
     def trusted(self, ip: str) -> bool:
         return ip in self.settings.trusted_ips
+
+    @cached_property
+    def _gateway_networks(self) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+        nets = []
+        for address in self.settings.gateways:
+            try:
+                nets.append(ipaddress.ip_network(address, strict=False))
+            except ValueError:
+                continue
+        return nets
+
+    def known_peer(self, ip: str) -> bool:
+        """A trusted IP or a configured gateway: its traffic is business, not a scan
+        (a customer trunk sends INVITEs to thousands of different numbers)."""
+        if self.trusted(ip):
+            return True
+        try:
+            addr = ipaddress.ip_address(ip)
+        except ValueError:
+            return False
+        return any(addr in net for net in self._gateway_networks)
 
 
 def examples(lines: Iterable[str], count: int = 5) -> list[str]:

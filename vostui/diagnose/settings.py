@@ -70,6 +70,7 @@ class Settings:
     softswitch_processes: tuple[str, ...] = ()
     processes_configured: bool = False  # the operator named the processes to watch
     trusted_ips: tuple[str, ...] = ()
+    gateways: tuple[str, ...] = ()  # addresses (IP or CIDR) of the configured gateways
 
     @classmethod
     def from_config(cls, config: Any = None, **overrides: Any) -> Settings:
@@ -87,6 +88,7 @@ class Settings:
                 if name not in known:
                     raise ConfigError(f"[diagnose]: unknown threshold {name!r}")
                 values[name] = value
+            values["gateways"] = tuple(g.address for g in getattr(config, "gateways", ()))
             origin = getattr(config, "origin", None)
             if callable(origin):
                 values["processes_configured"] = origin("softswitch_processes") != "default"

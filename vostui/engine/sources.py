@@ -1,7 +1,9 @@
 """Per source IP: what it sends, how fast, which accounts it tries, scanner marks.
 
-Accounts tried are the distinct To users of its REGISTER, INVITE and OPTIONS
-requests (capped: `ACCOUNTS_CAP` are remembered, the count goes on). Auth failures
+Accounts tried are the distinct To users of its REGISTER and OPTIONS requests, and
+of its INVITEs refused as unknown or forbidden (403, 404, 484, 485, 604): a trunk
+that calls thousands of numbers is not enumerating them, svwar's INVITE probes
+are (capped: `ACCOUNTS_CAP` are remembered, the count goes on). Auth failures
 are 403 answers to it, and 401/407 answers to requests that already carried
 credentials.
 """
@@ -19,6 +21,9 @@ from vostui.sip.scanner import signatures
 ACCOUNTS_CAP = 2000
 AGENTS_CAP = 8
 RATED = ("INVITE", "REGISTER", "OPTIONS")
+PROBES = ("REGISTER", "OPTIONS")
+REFUSED = frozenset({403, 404, 484, 485, 604})
+PENDING_INVITES = 256
 
 
 @dataclass(slots=True)
@@ -35,6 +40,7 @@ class Source:
     marks: list[str] = field(default_factory=list)
     responses_sent: int = 0
     credentialed: set[tuple[str, int]] = field(default_factory=set)
+    invites: dict[str, str] = field(default_factory=dict)  # Call-ID -> callee, latest
     dirty: bool = True
     cached: SourceView | None = None
 
@@ -49,11 +55,12 @@ class Source:
                 window = self.rates[method] = RateWindow()
             window.add(ts)
             user = msg.to.uri.user
-            if user and user not in self.accounts:
-                if len(self.accounts) < ACCOUNTS_CAP:
-                    self.accounts.add(user)
-                else:
-                    self.accounts_more += 1
+            if method in PROBES:
+                self._tried(user)
+            elif user and not msg.to.tag:
+                self.invites[msg.call_id] = user
+                if len(self.invites) > PENDING_INVITES:
+                    del self.invites[next(iter(self.invites))]
             if msg.header("authorization") or msg.header("proxy-authorization"):
                 if len(self.credentialed) < ACCOUNTS_CAP:
                     self.credentialed.add((msg.call_id, msg.cseq))
@@ -64,9 +71,21 @@ class Source:
             if mark not in self.marks:
                 self.marks.append(mark)
 
+    def _tried(self, user: str) -> None:
+        if user and user not in self.accounts:
+            if len(self.accounts) < ACCOUNTS_CAP:
+                self.accounts.add(user)
+            else:
+                self.accounts_more += 1
+
     def answered(self, msg: SipMessage) -> None:
         """A response sent to this source."""
         code = msg.status
+        if code in REFUSED and msg.cseq_method == "INVITE":
+            user = self.invites.pop(msg.call_id, "")
+            if user:
+                self._tried(user)
+                self.dirty = True
         if code == 403 or (code in (401, 407) and (msg.call_id, msg.cseq) in self.credentialed):
             self.auth_failures += 1
             self.dirty = True

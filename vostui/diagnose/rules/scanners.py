@@ -169,7 +169,7 @@ def _finding(
 
 
 def _wanted(ctx: Context) -> list[SourceView]:
-    return [s for s in ctx.snap.sources if not ctx.trusted(s.ip) and s.ip not in ctx.softswitch]
+    return [s for s in ctx.snap.sources if not ctx.known_peer(s.ip) and s.ip not in ctx.softswitch]
 
 
 def signature(ctx: Context) -> list[Finding]:
@@ -236,6 +236,8 @@ def brute_force(ctx: Context) -> list[Finding]:
         if source.auth_failures < s.brute_force_failures:
             continue
         regs = [r for r in ctx.snap.registrations if r.source.rpartition(":")[0] == source.ip]
+        if len(regs) <= 1 and source.accounts_tried <= 1 and not source.signatures:
+            continue  # one device retrying one account: registration.challenge_loop says so
         states: dict[str, int] = {}
         for reg in regs:
             states[reg.state] = states.get(reg.state, 0) + 1
