@@ -320,6 +320,10 @@ class VostuiApp(App[int]):
 
     # the way out
 
+    def on_unmount(self) -> None:
+        # however the app ends (an error, a test's exit too), the host threads end with it
+        self.host_feed.stop()
+
     async def action_quit(self) -> None:
         self.stop_pipeline()
         self.exit(0, return_code=0)
