@@ -28,7 +28,8 @@ def lines_of(text: str) -> list[str]:
 @pytest.mark.parametrize("size", [(160, 48), (250, 70)], ids=lambda s: f"{s[0]}x{s[1]}")
 @pilot_test
 async def test_dashboard_host_panes_from_recorded_output(size: tuple[int, int]) -> None:
-    app = host_app(monitor=recorded_monitor(), label="this host")
+    monitor = recorded_monitor()
+    app = host_app(monitor=monitor, label="this host")
     async with app.run_test(size=size) as pilot:
         await wait_until(pilot, lambda: "183,501" in screen_text(app))
         text = screen_text(app)
@@ -43,6 +44,8 @@ async def test_dashboard_host_panes_from_recorded_output(size: tuple[int, int]) 
         assert "CPU 64%" in text and "load 1.52" in text and "mem 62%" in text
         assert "disk 92% used" in text
         assert "✗ callservice" in text and "↻2" in text
+    # the app ended without q: its monitor's threads ended with it
+    assert not any(w.thread is not None and w.thread.is_alive() for w in monitor._workers.values())
 
 
 @pytest.mark.parametrize("pane", [3, 4, 5])

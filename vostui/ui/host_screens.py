@@ -510,7 +510,7 @@ class ConntrackScreen(HostScreen):
             history_parts(host.conntrack_use_history, critical, min(64, width)),
         ]
         counts = host.conntrack_count_history
-        if len(counts) > 1:
+        if len(counts) > 1 and min(counts) != max(counts):
             low, high = min(counts), max(counts)
             lines.append(
                 [
@@ -741,7 +741,12 @@ class SystemScreen(HostScreen):
             [
                 *memory_parts(system),
                 (f"  ({size(system.memory_available)} available", QUIET),
-                (f", swap {size(system.swap_used)} of {size(system.swap_total)})", QUIET),
+                (
+                    f", {size(system.swap_used)} of {size(system.swap_total)} swap in use)"
+                    if system.swap_total
+                    else ", no swap)",
+                    QUIET,
+                ),
             ],
             disk_parts(system),
         ]

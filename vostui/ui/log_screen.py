@@ -384,8 +384,10 @@ class LogScreen(HostView):
             detail.update(Content(""))
             return
         stamp = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(line.ts))
+        # the whole path where there is room; the file's short name on a narrow screen
+        name = line.file if self.size.width >= 120 else file_label(line.file)
         parts: list[tuple[str, str]] = [
-            (clean_line(line.file, 100), "bold"),
+            (clean_line(name, 100), "bold"),
             (f"  {stamp}", QUIET),
             (
                 f"  {line.level}",
