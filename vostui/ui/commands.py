@@ -65,6 +65,17 @@ def commands_for(app: VostuiApp, screen: Screen[object]) -> Iterable[SystemComma
             "Toggle legs", "All legs merged, or one leg at a time (l)", screen.action_toggle_leg
         )
     yield from diagnosis_commands(app, screen)
+    for what, key, about in (
+        ("firewall", "F", "Chains as a tree, rule counters and rates, recent lists"),
+        ("conntrack", "C", "Table use, drops, UDP timeouts, who fills the table"),
+        ("system", "S", "CPU per core, memory, disks, network, softswitch processes"),
+    ):
+        yield SystemCommand(
+            f"{what.title()} screen",
+            f"{about} ({key})",
+            lambda what=what: app.action_open_host(what),
+        )
+    yield SystemCommand("Logs", "The followed log files: filter, search, save (L)", app.action_logs)
     yield SystemCommand(
         "Zoom pane", "Maximise the focused pane or restore it (z)", app.action_toggle_maximize
     )
