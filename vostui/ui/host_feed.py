@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from typing import ClassVar, Protocol
 
-from rich.text import Text
 from textual.binding import Binding, BindingType
 from textual.content import Content
 from textual.screen import Screen
@@ -18,7 +17,7 @@ from textual.widget import Widget
 
 from vostui.host.logs import LogSnapshot
 from vostui.host.monitor import HostSnapshot
-from vostui.text import clean, clean_line
+from vostui.text import clean
 from vostui.ui.format import ACCENT, BAD, QUIET
 from vostui.ui.pane import Pane
 
@@ -205,8 +204,3 @@ def per_second(value: float | None) -> str:
 def grouped(value: int | None) -> str:
     """812,344: full counts where the exact figure matters (conntrack)."""
     return "?" if value is None else f"{value:,}"
-
-
-def literal(value: str, style: str = "", limit: int = 200) -> Text:
-    """Untrusted text (addresses, names from /proc) as Text, never markup."""
-    return Text(clean_line(value, limit), style=style, no_wrap=True, end="")
