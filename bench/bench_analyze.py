@@ -104,8 +104,9 @@ def count_sip(path: Path) -> int:
 
     (Counting with tshark -Y sip takes longer than the measurement itself.)
     """
-    out = subprocess.run(["capinfos", "-c", "-M", str(path)], capture_output=True, text=True,
-                         check=True).stdout
+    out = subprocess.run(
+        ["capinfos", "-c", "-M", str(path)], capture_output=True, text=True, check=True
+    ).stdout
     for line in out.splitlines():
         if "Number of packets" in line:
             return int(line.split(":", 1)[1].strip())
