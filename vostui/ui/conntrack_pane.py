@@ -7,19 +7,17 @@ it is scaled to the critical threshold, so its height says how close the table c
 
 from __future__ import annotations
 
-from textual.app import ComposeResult
 from textual.content import Content
-from textual.widgets import Static
 
 from vostui.host.conntrack import ConntrackEntriesSnapshot, ConntrackSnapshot
-from vostui.host.logs import LogSnapshot
 from vostui.host.monitor import HostSnapshot
 from vostui.text import clean_line
 from vostui.ui.format import BAD, GOOD, QUIET, WARN
 from vostui.ui.host_feed import (
-    HostPane,
+    Parts,
+    StaticHostPane,
     grouped,
-    not_running,
+    join_lines,
     per_second,
     problem_content,
     waiting,
@@ -28,7 +26,6 @@ from vostui.ui.sparkline import gauge, sparkline
 
 LEVEL_STYLE = {"ok": GOOD, "warn": WARN, "critical": BAD}
 WATCHED = (("insert_failed", "insert_failed"), ("drop", "drop"), ("early_drop", "early_drop"))
-Parts = list[tuple[str, str]]
 
 
 def use_parts(ct: ConntrackSnapshot) -> Parts:
@@ -110,16 +107,12 @@ def conntrack_content(host: HostSnapshot, critical: float, width: int) -> Conten
         timeout_parts(ct),
         top_parts(host.conntrack_entries, 3),
     ]
-    parts: Parts = []
-    for line in (line for line in lines if line):
-        if parts:
-            parts.append(("\n", ""))
-        parts += line
-    return Content.assemble(*parts)
+    return join_lines(lines)
 
 
-class ConntrackPane(HostPane):
+class ConntrackPane(StaticHostPane):
     NUMBER = 4
+    BODY = "conntrack"
     TITLE = "Conntrack"
 
     DEFAULT_CSS = """
@@ -128,44 +121,15 @@ class ConntrackPane(HostPane):
     }
     """
 
-    def __init__(self, *, id: str | None = "conntrack", classes: str | None = None) -> None:
-        super().__init__(id=id, classes=classes)
-        self._host: HostSnapshot | None = None
-        self._shown: tuple[object, ...] = ()
+    def watched(self, host: HostSnapshot) -> tuple[object, ...]:
+        return (host.conntrack, host.conntrack_entries)
 
-    def compose(self) -> ComposeResult:
-        body = Static(not_running("conntrack"), id="conntrack-body")
-        body.can_focus = True
-        yield body
-
-    def show_host(self, host: HostSnapshot | None, logs: LogSnapshot | None) -> None:
-        if host is None:
-            return
-        key = (host.conntrack, host.conntrack_entries, self.size.width)
-        if key == self._shown:
-            return
-        self._shown = key
-        self._host = host
-        self._draw()
-
-    def on_resize(self) -> None:
-        self._draw()
-
-    def _draw(self) -> None:
-        host = self._host
-        if host is None:
-            return
+    def content(self, host: HostSnapshot, width: int) -> Content:
         critical = float(getattr(getattr(self.app, "config", None), "conntrack_critical", 0.9))
-        width = max(1, self.query_one("#conntrack-body", Static).content_region.width)
-        self.query_one("#conntrack-body", Static).update(conntrack_content(host, critical, width))
+        return conntrack_content(host, critical, width)
+
+    def note(self, host: HostSnapshot) -> str:
         ct = host.conntrack
-        note = ""
         if ct is not None and not ct.problem and ct.use is not None:
-            note = f"{ct.use * 100:.0f}% {ct.level}".strip()
-        label = self.host_label()
-        self.set_note(" · ".join(part for part in (label, note) if part))
-
-    def open_screen(self) -> None:
-        from vostui.ui.host_screens import open_host_screen
-
-        open_host_screen(self.app, "conntrack")
+            return f"{ct.use * 100:.0f}% {ct.level}".strip()
+        return ""

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 from typing import ClassVar, Protocol
 
+from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.content import Content
 from textual.screen import Screen
 from textual.widget import Widget
+from textual.widgets import Static
 
 from vostui.host.logs import LogSnapshot
 from vostui.host.monitor import HostSnapshot
@@ -167,6 +169,72 @@ def problem_content(what: str, problem: str, fix: str) -> Content:
     if fix:
         parts += [("\nfix: ", QUIET), (clean(fix, 800), ACCENT)]
     return Content.assemble(*parts)
+
+
+Parts = list[tuple[str, str]]  # (text, style) pairs of one line
+
+
+def join_lines(lines: list[Parts]) -> Content:
+    """One Content of several lines of parts; empty lines are left out."""
+    parts: Parts = []
+    for line in (line for line in lines if line):
+        if parts:
+            parts.append(("\n", ""))
+        parts += line
+    return Content.assemble(*parts)
+
+
+class StaticHostPane(HostPane):
+    """A host pane drawn as one text body, redrawn when its part of the snapshot or the
+    width changes. Subclasses name the body (`BODY`), what they watch and how they draw."""
+
+    BODY: ClassVar[str] = ""
+
+    def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(id=id or self.BODY, classes=classes)
+        self._host: HostSnapshot | None = None
+        self._shown: tuple[object, ...] = ()
+
+    def compose(self) -> ComposeResult:
+        body = Static(not_running(self.BODY), id=f"{self.BODY}-body")
+        body.can_focus = True
+        yield body
+
+    def watched(self, host: HostSnapshot) -> tuple[object, ...]:
+        raise NotImplementedError
+
+    def content(self, host: HostSnapshot, width: int) -> Content:
+        raise NotImplementedError
+
+    def note(self, host: HostSnapshot) -> str:
+        return ""
+
+    def show_host(self, host: HostSnapshot | None, logs: LogSnapshot | None) -> None:
+        if host is None:
+            return
+        key = (*self.watched(host), self.size.width)
+        if key == self._shown:
+            return
+        self._shown = key
+        self._host = host
+        self._draw()
+
+    def on_resize(self) -> None:
+        self._draw()
+
+    def _draw(self) -> None:
+        host = self._host
+        if host is None:
+            return
+        body = self.query_one(f"#{self.BODY}-body", Static)
+        body.update(self.content(host, max(1, body.content_region.width)))
+        label = self.host_label()
+        self.set_note(" · ".join(part for part in (label, self.note(host)) if part))
+
+    def open_screen(self) -> None:
+        from vostui.ui.host_screens import open_host_screen
+
+        open_host_screen(self.app, self.BODY)
 
 
 def not_running(what: str) -> Content:

@@ -7,21 +7,24 @@ up (and did one restart).
 
 from __future__ import annotations
 
-from textual.app import ComposeResult
 from textual.content import Content
-from textual.widgets import Static
 
-from vostui.host.logs import LogSnapshot
 from vostui.host.monitor import HostSnapshot
 from vostui.host.processes import ProcessSnapshot
 from vostui.host.system import SystemSnapshot
 from vostui.host.udp import UdpSnapshot
 from vostui.text import clean_line
 from vostui.ui.format import BAD, GOOD, QUIET, WARN
-from vostui.ui.host_feed import HostPane, not_running, per_second, problem_content, size, waiting
+from vostui.ui.host_feed import (
+    Parts,
+    StaticHostPane,
+    join_lines,
+    per_second,
+    problem_content,
+    size,
+    waiting,
+)
 from vostui.ui.sparkline import sparkline
-
-Parts = list[tuple[str, str]]
 
 
 def level(percent: float | None, warn: float, bad: float) -> str:
@@ -134,16 +137,12 @@ def system_content(host: HostSnapshot, width: int) -> Content:
         udp_parts(host.udp),
         process_parts(host.processes),
     ]
-    parts: Parts = []
-    for line in (line for line in lines if line):
-        if parts:
-            parts.append(("\n", ""))
-        parts += line
-    return Content.assemble(*parts)
+    return join_lines(lines)
 
 
-class SystemPane(HostPane):
+class SystemPane(StaticHostPane):
     NUMBER = 5
+    BODY = "system"
     TITLE = "System"
 
     DEFAULT_CSS = """
@@ -152,43 +151,14 @@ class SystemPane(HostPane):
     }
     """
 
-    def __init__(self, *, id: str | None = "system", classes: str | None = None) -> None:
-        super().__init__(id=id, classes=classes)
-        self._host: HostSnapshot | None = None
-        self._shown: tuple[object, ...] = ()
+    def watched(self, host: HostSnapshot) -> tuple[object, ...]:
+        return (host.system, host.processes, host.udp)
 
-    def compose(self) -> ComposeResult:
-        body = Static(not_running("system"), id="system-body")
-        body.can_focus = True
-        yield body
+    def content(self, host: HostSnapshot, width: int) -> Content:
+        return system_content(host, width)
 
-    def show_host(self, host: HostSnapshot | None, logs: LogSnapshot | None) -> None:
-        if host is None:
-            return
-        key = (host.system, host.processes, host.udp, self.size.width)
-        if key == self._shown:
-            return
-        self._shown = key
-        self._host = host
-        self._draw()
-
-    def on_resize(self) -> None:
-        self._draw()
-
-    def _draw(self) -> None:
-        host = self._host
-        if host is None:
-            return
-        width = max(1, self.query_one("#system-body", Static).content_region.width)
-        self.query_one("#system-body", Static).update(system_content(host, width))
-        note = ""
+    def note(self, host: HostSnapshot) -> str:
         processes = host.processes
         if processes is not None and processes.missing:
-            note = f"{len(processes.missing)} down"
-        label = self.host_label()
-        self.set_note(" · ".join(part for part in (label, note) if part))
-
-    def open_screen(self) -> None:
-        from vostui.ui.host_screens import open_host_screen
-
-        open_host_screen(self.app, "system")
+            return f"{len(processes.missing)} down"
+        return ""
