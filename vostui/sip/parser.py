@@ -46,7 +46,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import fields
-from typing import Any, TypeVar, cast
+from typing import Any, Generic, TypeVar, cast
 from urllib.parse import unquote
 
 from vostui.sip.message import NameAddr, Sdp, SipMessage, SipParseError, Uri, Via
@@ -497,40 +497,31 @@ def _refresher(session_expires: str) -> str:
 # transaction: their parsed, immutable values are shared through small caches that are
 # emptied when full (cheaper than an LRU, and a busy switch refills them in a moment).
 CACHE_ENTRIES = 4096
-_name_addr_cache: dict[str, NameAddr] = {}
-_via_cache: dict[str, tuple[Via, ...]] = {}
-_uri_cache: dict[str, Uri] = {}
 
 
-def _name_addr_cached(text: str) -> NameAddr:
-    found = _name_addr_cache.get(text)
-    if found is None:
-        found = parse_name_addr(text)
-        if len(_name_addr_cache) >= CACHE_ENTRIES:
-            _name_addr_cache.clear()
-        _name_addr_cache[text] = found
-    return found
+class _Shared(Generic[_T]):
+    """Parsed values by their text, emptied when full; Request-URIs, From/To/Contact and
+    Via come back in the INVITE, ACK and BYE of a dialog and in its responses."""
+
+    __slots__ = ("cache", "parse")
+
+    def __init__(self, parse: Callable[[str], _T]) -> None:
+        self.parse = parse
+        self.cache: dict[str, _T] = {}
+
+    def __call__(self, text: str) -> _T:
+        found = self.cache.get(text)
+        if found is None:
+            found = self.parse(text)
+            if len(self.cache) >= CACHE_ENTRIES:
+                self.cache.clear()
+            self.cache[text] = found
+        return found
 
 
-def _uri_cached(text: str) -> Uri:
-    """Request-URIs: the INVITE, ACK and BYE of a dialog often share one."""
-    found = _uri_cache.get(text)
-    if found is None:
-        found = parse_uri(text)
-        if len(_uri_cache) >= CACHE_ENTRIES:
-            _uri_cache.clear()
-        _uri_cache[text] = found
-    return found
-
-
-def _via_cached(text: str) -> tuple[Via, ...]:
-    found = _via_cache.get(text)
-    if found is None:
-        found = parse_via_header(text)
-        if len(_via_cache) >= CACHE_ENTRIES:
-            _via_cache.clear()
-        _via_cache[text] = found
-    return found
+_name_addr_cached = _Shared(parse_name_addr)
+_uri_cached = _Shared(parse_uri)
+_via_cached = _Shared(parse_via_header)
 
 
 def parse_message(data: bytes) -> SipMessage:
