@@ -64,6 +64,9 @@ class PipelineLike(Protocol):
     def message_pcap(self, records: Sequence[MessageRecord], path: str) -> None: ...
 
 
+FULL_COLLECTION_EVERY = 100  # middle-generation collections (Python's default: 10)
+
+
 class VostuiApp(App[int]):
     TITLE = "vostui"
 
@@ -130,6 +133,13 @@ class VostuiApp(App[int]):
     async def on_mount(self) -> None:
         self._setup_themes()
         await self.push_screen(DashboardScreen())
+        # Full collections of the cyclic GC walk every tracked object: with a big
+        # engine behind the screen they were the pauses a key press waited on. The
+        # engine's objects are frozen as they come (see pipeline.freeze_now); the
+        # widgets present now are frozen here, and full collections made rarer.
+        gc.freeze()
+        young, middle, _old = gc.get_threshold()
+        gc.set_threshold(young, middle, FULL_COLLECTION_EVERY)
         if self.start_pipeline:
             try:
                 self.pipeline.start()
