@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from vostui.text import clean_line
 
@@ -126,3 +127,16 @@ def refs(items: Iterable[Ref], cap: int = REFS_CAP) -> tuple[Ref, ...]:
         if len(out) >= cap:
             break
     return tuple(out)
+
+
+def over_calls(seen: Iterable[tuple[str, float]]) -> dict[str, Any]:
+    """`refs`, `count`, `first` and `last` of a finding that stands for several calls,
+    from (call key, time) pairs: pass them to `Finding(...)` with `**`."""
+    pairs = list(seen)
+    times = [ts for _key, ts in pairs]
+    return {
+        "refs": refs(Ref(call=key) for key, _ts in pairs),
+        "count": len(pairs),
+        "first": min(times) if times else None,
+        "last": max(times) if times else None,
+    }

@@ -20,6 +20,7 @@ from vostui.diagnose.finding import (
     Finding,
     Ref,
     evidence,
+    over_calls,
     refs,
 )
 from vostui.engine.snapshot import CallView, LegView, MessageRecord
@@ -213,10 +214,7 @@ def interval_too_small(ctx: Context) -> list[Finding]:
                     f"{min_se if min_se is not None else 'its Min-SE'} seconds (1800 is the "
                     "RFC 4028 default), or disable session timers towards it."
                 ),
-                refs=refs(Ref(call=call.key) for call, _leg in items),
-                count=len(items),
-                first=min(leg.start for _c, leg in items),
-                last=max(leg.start for _c, leg in items),
+                **over_calls((call.key, leg.start) for call, leg in items),
                 codes=(422,),
             )
         )
@@ -286,10 +284,7 @@ def refresh_missing(ctx: Context) -> list[Finding]:
                     "Make the softswitch the refresher, or turn on session-timer refresh "
                     "for this gateway; or raise/disable the session timer towards it."
                 ),
-                refs=refs(Ref(call=call.key) for call, _leg, _se in items),
-                count=len(items),
-                first=min(leg.start for _c, leg, _s in items),
-                last=max(leg.start for _c, leg, _s in items),
+                **over_calls((call.key, leg.start) for call, leg, _se in items),
             )
         )
     return out

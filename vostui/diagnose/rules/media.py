@@ -23,6 +23,7 @@ from vostui.diagnose.finding import (
     Finding,
     Ref,
     evidence,
+    over_calls,
     refs,
 )
 from vostui.engine.snapshot import CallView, LegView, MediaEndpoint, MessageRecord
@@ -223,10 +224,7 @@ def no_common_codec(ctx: Context) -> list[Finding]:
                     "Offer a codec the vendor supports (add G.711 A/µ-law to the offer), or "
                     "enable transcoding for this route."
                 ),
-                refs=refs(Ref(call=call.key) for call, _leg in items),
-                count=len(items),
-                first=min(leg.start for _c, leg in items),
-                last=max(leg.start for _c, leg in items),
+                **over_calls((call.key, leg.start) for call, leg in items),
                 codes=(488,),
             )
         )
@@ -277,10 +275,7 @@ def dtmf_mismatch(ctx: Context) -> list[Finding]:
                     "Set the same DTMF mode on both gateways (RFC 2833 everywhere), or enable "
                     "DTMF conversion in the softswitch for this route."
                 ),
-                refs=refs(Ref(call=call.key) for call, _a, _b in items),
-                count=len(items),
-                first=min(call.start for call, _a, _b in items),
-                last=max(call.start for call, _a, _b in items),
+                **over_calls((call.key, call.start) for call, _a, _b in items),
             )
         )
     return out
@@ -319,10 +314,7 @@ def inband_g729(ctx: Context) -> list[Finding]:
                     "Enable RFC 2833 (telephone-event) or SIP INFO DTMF on this gateway, or "
                     "use G.711 where DTMF matters."
                 ),
-                refs=refs(Ref(call=call.key) for call, _leg in items),
-                count=len(items),
-                first=min(leg.start for _c, leg in items),
-                last=max(leg.start for _c, leg in items),
+                **over_calls((call.key, leg.start) for call, leg in items),
             )
         )
     return out
