@@ -60,7 +60,6 @@ class Engine:
         self.malformed: Counter[str] = Counter()
         self.malformed_kept: deque[tuple[int, str, bytes]] = deque(maxlen=MALFORMED_KEPT)
         self.evicted: Counter[str] = Counter()
-        self.orphans: Counter[str] = Counter()
         self.extra_malformed: dict[str, int] = {}
         self.packets = 0
         self.frozen_at = 0  # message index at the last gc.freeze (see pipeline)
@@ -126,7 +125,6 @@ class Engine:
             return self._dialog_message(dialog, dg, msg)
         if msg.method == "REGISTER":
             return self._register(dg, msg)
-        self.orphans[msg.method if msg.is_request else f"{msg.status}/{msg.method}"] += 1
         return self._bare(dg, msg)
 
     def _bare(self, dg: Datagram, msg: SipMessage) -> MessageRecord:
@@ -268,7 +266,6 @@ class Engine:
         registration = self.registrations.get(key)
         if registration is None:
             if not msg.is_request:
-                self.orphans[f"{msg.status}/REGISTER"] += 1
                 return self._bare(dg, msg)
             registration = Registration(
                 account=key[0],
