@@ -160,6 +160,7 @@ class Pipeline:
         self._snapshot_mark = -1
         self._replay_offset = 0.0  # wall clock minus packet time, while replaying
         self._loop_span = 0.0  # seconds from one demo round to the next
+        self._span: float | None = None  # recorded seconds of the files, for progress
         self.loop_round = 0
         if live:
             self.label = f"live: {self.interface}"
@@ -238,6 +239,8 @@ class Pipeline:
         self.engine.feed_message(dg, msg)
 
     def _run_files(self) -> None:
+        if self.realtime:
+            self._record_span()  # before the replay clock starts
         self._state = "running"
         first_ts: float | None = None
         last_ts = 0.0
@@ -254,14 +257,16 @@ class Pipeline:
                         self._replay_offset = time.time() - frame.ts
                     last_ts = max(last_ts, frame.ts)
                     if self.realtime:
-                        self._progress = (n + reader.offset / size) / len(self.files)
+                        # the reader reads ahead: a replay's progress is its recorded time
+                        self._progress = min(1.0, (frame.ts - first_ts) / self._record_span())
                         wall = frame.ts + self._replay_offset + self.loop_round * self._loop_span
                         self._wait_until(wall, pending)
                     pending.extend(self.decoder.decode(frame))
                     if len(pending) >= BATCH:
                         self._feed(pending, self.loop_round)
                         pending = []
-                        self._progress = (n + reader.offset / size) / len(self.files)
+                        if not self.realtime:
+                            self._progress = (n + reader.offset / size) / len(self.files)
                 self._feed(pending, self.loop_round)
                 self._warnings.extend(reader.warnings)
             with self.lock:
@@ -269,13 +274,21 @@ class Pipeline:
                 self.engine.add_malformed(self.decoder.stats.malformed)
                 if not self.loop:
                     self.engine.finish()
-            self._progress = 1.0
+            if not self.realtime:
+                self._progress = 1.0
             if not self.loop or first_ts is None:
                 break
             self._loop_span = max(self._loop_span, last_ts - first_ts + LOOP_GAP)
             self.loop_round += 1
         if not self.stop_event.is_set():
             self._state = "finished"
+
+    def _record_span(self) -> float:
+        """Seconds from the first to the last frame of the files (read once, ahead)."""
+        if self._span is None:
+            times = [frame.ts for path in self.files for frame in open_frames(path)]
+            self._span = max(1e-6, max(times) - min(times)) if times else 1.0
+        return self._span
 
     def _engine_time(self) -> float:
         """Packet time that corresponds to the wall clock now, while replaying."""
