@@ -62,6 +62,10 @@ class Via:
     params: tuple[tuple[str, str], ...] = ()
 
 
+# Codec lists by (payload types, rtpmap): a switch sees a few dozen offers all day.
+_CODECS: dict[tuple[object, ...], tuple[str, ...]] = {}
+
+
 @dataclass(slots=True, frozen=True)
 class Media:
     """One `m=` line with what applies to it."""
@@ -78,10 +82,17 @@ class Media:
     @property
     def codecs(self) -> tuple[str, ...]:
         """Encoding names in offer order, static payload types named too."""
-        from vostui.sip.sdp import codec_name
+        key = (self.payloads, self.rtpmap)
+        found = _CODECS.get(key)
+        if found is None:
+            from vostui.sip.sdp import codec_name  # sdp imports this module
 
-        names = dict(self.rtpmap)
-        return tuple(codec_name(pt, names.get(pt)) for pt in self.payloads)
+            names = dict(self.rtpmap)
+            found = tuple(codec_name(pt, names.get(pt)) for pt in self.payloads)
+            if len(_CODECS) >= 1024:
+                _CODECS.clear()
+            _CODECS[key] = found
+        return found
 
     @property
     def telephone_event(self) -> int | None:
