@@ -143,6 +143,16 @@ def _size(value: float | None) -> str:
     return f"{value:.1f} TiB"
 
 
+def _section(lines: list[str], snap: HostSnapshot, name: str, title: str) -> Any:
+    """Head one collector's section; its snapshot, or None when there is nothing to
+    draw (not run, not polled yet, or a problem, which is written instead)."""
+    if not any(c.name == name for c in snap.collectors):
+        return None
+    lines += ["", title]
+    value = getattr(snap, name)
+    return None if _problem(lines, value) else value
+
+
 def _problem(lines: list[str], snapshot: Any) -> bool:
     if snapshot is None:
         lines.append("  (not polled)")
@@ -213,11 +223,8 @@ def _render_chain(lines: list[str], family: str, table: str, node: Any) -> None:
 
 
 def _render_recent(lines: list[str], snap: HostSnapshot) -> None:
-    if not any(c.name == "recent" for c in snap.collectors):
-        return
-    lines += ["", "RECENT LISTS / HASHLIMIT"]
-    recent = snap.recent
-    if _problem(lines, recent) or recent is None:
+    recent = _section(lines, snap, "recent", "RECENT LISTS / HASHLIMIT")
+    if recent is None:
         return
     if recent.note:
         lines.append(f"  {recent.note}")
@@ -270,11 +277,8 @@ def _render_conntrack(lines: list[str], snap: HostSnapshot) -> None:
 
 
 def _render_udp(lines: list[str], snap: HostSnapshot) -> None:
-    if not any(c.name == "udp" for c in snap.collectors):
-        return
-    lines += ["", "UDP"]
-    udp = snap.udp
-    if _problem(lines, udp) or udp is None:
+    udp = _section(lines, snap, "udp", "UDP")
+    if udp is None:
         return
     counters, rates = udp.counters or {}, udp.rates or {}
     lines.append(
@@ -293,11 +297,8 @@ def _render_udp(lines: list[str], snap: HostSnapshot) -> None:
 
 
 def _render_system(lines: list[str], snap: HostSnapshot) -> None:
-    if not any(c.name == "system" for c in snap.collectors):
-        return
-    lines += ["", "SYSTEM"]
-    sysinfo = snap.system
-    if _problem(lines, sysinfo) or sysinfo is None:
+    sysinfo = _section(lines, snap, "system", "SYSTEM")
+    if sysinfo is None:
         return
     cores = " ".join(f"{v:.0f}%" for v in sysinfo.cpu_percent) or "-"
     load = " ".join(f"{v:.2f}" for v in sysinfo.load) if sysinfo.load else "-"
@@ -323,11 +324,8 @@ def _render_system(lines: list[str], snap: HostSnapshot) -> None:
 
 
 def _render_processes(lines: list[str], snap: HostSnapshot) -> None:
-    if not any(c.name == "processes" for c in snap.collectors):
-        return
-    lines += ["", "SOFTSWITCH PROCESSES"]
-    procs = snap.processes
-    if _problem(lines, procs) or procs is None:
+    procs = _section(lines, snap, "processes", "SOFTSWITCH PROCESSES")
+    if procs is None:
         return
     for proc in procs.processes:
         cpu = "-" if proc.cpu_percent is None else f"{proc.cpu_percent:.1f}%"
