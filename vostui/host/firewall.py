@@ -4,21 +4,22 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable
+from itertools import chain
 
 from vostui.host.access import CommandResult, HostAccess, explain_failure, is_root
 from vostui.host.iptables import (
     DEFAULT_TABLES,
     FirewallSnapshot,
+    Reading,
+    RuleBook,
     SavedTable,
     SaveParser,
-    build_tables,
+    counters_of,
     listed_table,
     parse_iptables_list,
     parse_iptables_version,
-    rule_counters,
 )
 from vostui.host.nftables import is_iptables_table, parse_nft_json, parse_nft_tables
-from vostui.host.rates import RateTracker
 
 # How often (in polls) to look again for native nft tables next to iptables-nft ones
 # (firewalld on Rocky keeps its rules in `table inet firewalld`, invisible to iptables).
@@ -50,12 +51,10 @@ class FirewallCollector:
         self.ipv6 = ipv6
         self.native_nft = native_nft
         self._parser = SaveParser()
-        self._packets: RateTracker = RateTracker()
-        self._bytes: RateTracker = RateTracker()
+        self._book = RuleBook(self.sip_ports)
         self._version: tuple[str, str] | None = None
         self._polls = 0
         self._native_tables: tuple[tuple[str, str], ...] = ()
-        self._rules: dict = {}  # rule identity → last Rule, reused while the rule is idle
 
     def _save_for(self, family: str) -> str:
         base = self.command if family == "ipv4" else self.command.replace("iptables", "ip6tables")
@@ -80,7 +79,7 @@ class FirewallCollector:
                 return FirewallSnapshot(at=started, problem=problem, fix=fix)
             self._version = parse_iptables_version(result.stdout + result.stderr)
         version, backend = self._version
-        saved: list[SavedTable] = []
+        readings: list[Reading] = []
         warnings: list[str] = []
         families = ("ipv4", "ipv6") if self.ipv6 else ("ipv4",)
         for family in families:
@@ -90,7 +89,7 @@ class FirewallCollector:
                 # No iptables-save (a trimmed image): `iptables -L`, waiting on the lock.
                 listed, result = self._list_family(family)
                 if result.ok:
-                    saved.extend(listed)
+                    readings.append(counters_of(listed))
                     continue
             if not result.ok:
                 problem, fix = explain_failure(result, command)
@@ -101,20 +100,18 @@ class FirewallCollector:
                     )
                 warnings.append(f"IPv6: {problem}")
                 continue
-            saved.extend(self._parser.parse(result.stdout, family, self.tables))
+            readings.append(self._parser.read(result.stdout, family, self.tables))
         if backend == "nft" and self.native_nft:
-            saved.extend(self._native_tables_beside_iptables(warnings))
-        stamp = time.monotonic()
-        interval = self._rate_interval(stamp)
-        packets, nbytes = rule_counters(saved)
-        packet_rates = self._packets.update(packets, stamp)
-        byte_rates = self._bytes.update(nbytes, stamp)
+            native = self._native_tables_beside_iptables(warnings)
+            if native:
+                readings.append(counters_of(native))
+        tables, interval = self._book.update(joined(readings), time.monotonic())
         return FirewallSnapshot(
             at=started,
             backend=backend,
             version=version,
             source="iptables-save",
-            tables=build_tables(saved, packet_rates, byte_rates, self.sip_ports, self._rules),
+            tables=tables,
             warnings=tuple(warnings),
             interval=interval,
         )
@@ -134,10 +131,6 @@ class FirewallCollector:
                 return [], result
             out.append(listed_table(parse_iptables_list(result.stdout), family, table))
         return out, result
-
-    def _rate_interval(self, stamp: float) -> float | None:
-        last = self._packets.last_update
-        return None if last is None else stamp - last
 
     def _native_tables_beside_iptables(self, warnings: list[str]) -> list[SavedTable]:
         if self._polls == 1 or self._polls % NATIVE_RESCAN_POLLS == 0:
@@ -171,21 +164,25 @@ class FirewallCollector:
         if not result.ok:
             problem, fix = explain_failure(result, "nft")
             return FirewallSnapshot(at=started, backend="nftables", problem=problem, fix=fix)
-        saved = list(parse_nft_json(result.stdout))
-        stamp = time.monotonic()
-        interval = self._rate_interval(stamp)
-        packets, nbytes = rule_counters(saved)
+        reading = counters_of(parse_nft_json(result.stdout))
+        tables, interval = self._book.update(reading, time.monotonic())
         return FirewallSnapshot(
             at=started,
             backend="nftables",
             version="",
             source="nft",
-            tables=build_tables(
-                saved,
-                self._packets.update(packets, stamp),
-                self._bytes.update(nbytes, stamp),
-                self.sip_ports,
-            ),
+            tables=tables,
             warnings=(f"{self.command} is not installed: showing native nftables rules",),
             interval=interval,
         )
+
+
+def joined(readings: list[Reading]) -> Reading:
+    """One Reading of several (both families, native nft tables beside them)."""
+    if len(readings) == 1:
+        return readings[0]
+    return Reading(
+        tuple(chain.from_iterable(r.tables for r in readings)),
+        tuple(chain.from_iterable(r.rules for r in readings)),
+        tuple(chain.from_iterable(r.heads for r in readings)),
+    )
