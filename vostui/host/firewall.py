@@ -19,11 +19,13 @@ from vostui.host.iptables import (
     parse_iptables_list,
     parse_iptables_version,
 )
+from vostui.host.nft_netlink import NetlinkShortcut
 from vostui.host.nftables import is_iptables_table, parse_nft_json, parse_nft_tables
 
 # How often (in polls) to look again for native nft tables next to iptables-nft ones
 # (firewalld on Rocky keeps its rules in `table inet firewalld`, invisible to iptables).
 NATIVE_RESCAN_POLLS = 30
+PROC_TABLE_NAMES = {"ipv4": "/proc/net/ip_tables_names", "ipv6": "/proc/net/ip6_tables_names"}
 LOCK_WAIT = 2  # seconds `iptables -w` waits for the xtables lock before giving up
 
 
@@ -43,6 +45,7 @@ class FirewallCollector:
         command: str = "iptables",
         ipv6: bool = True,
         native_nft: bool = True,
+        netlink: bool = True,
     ) -> None:
         self.access = access or HostAccess()
         self.sip_ports = tuple(sip_ports)
@@ -55,6 +58,9 @@ class FirewallCollector:
         self._version: tuple[str, str] | None = None
         self._polls = 0
         self._native_tables: tuple[tuple[str, str], ...] = ()
+        # iptables-nft counters over netlink while the rule set is unchanged: only for
+        # this process's own namespace (a prefixed access reads another one).
+        self.netlink = NetlinkShortcut() if netlink and self.access.local else None
 
     def _save_for(self, family: str) -> str:
         base = self.command if family == "ipv4" else self.command.replace("iptables", "ip6tables")
@@ -79,28 +85,20 @@ class FirewallCollector:
                 return FirewallSnapshot(at=started, problem=problem, fix=fix)
             self._version = parse_iptables_version(result.stdout + result.stderr)
         version, backend = self._version
+        shortcut = self.netlink if backend == "nft" else None
         readings: list[Reading] = []
         warnings: list[str] = []
-        families = ("ipv4", "ipv6") if self.ipv6 else ("ipv4",)
-        for family in families:
-            command = self._save_for(family)
-            result = self.access.run([command, "-c"])
-            if result.missing:
-                # No iptables-save (a trimmed image): `iptables -L`, waiting on the lock.
-                listed, result = self._list_family(family)
-                if result.ok:
-                    readings.append(counters_of(listed))
-                    continue
-            if not result.ok:
-                problem, fix = explain_failure(result, command)
-                if family == "ipv4":
-                    self._version = None  # detect again next time: the host may have changed
-                    return FirewallSnapshot(
-                        at=started, backend=backend, version=version, problem=problem, fix=fix
-                    )
-                warnings.append(f"IPv6: {problem}")
-                continue
-            readings.append(self._parser.read(result.stdout, family, self.tables))
+        fast = shortcut.counters() if shortcut is not None else None
+        if fast is not None:
+            readings.append(fast)
+        else:
+            failed = self._read_saved(readings, warnings, shortcut)
+            if failed is not None:
+                self._version = None  # detect again next time: the host may have changed
+                problem, fix = failed
+                return FirewallSnapshot(
+                    at=started, backend=backend, version=version, problem=problem, fix=fix
+                )
         if backend == "nft" and self.native_nft:
             native = self._native_tables_beside_iptables(warnings)
             if native:
@@ -115,6 +113,57 @@ class FirewallCollector:
             warnings=tuple(warnings),
             interval=interval,
         )
+
+    def _read_saved(
+        self, readings: list[Reading], warnings: list[str], shortcut: NetlinkShortcut | None
+    ) -> tuple[str, str] | None:
+        """Read both families' rules as text (iptables-save, else iptables -L); (problem,
+        fix) when IPv4 cannot be read."""
+        if shortcut is not None:
+            shortcut.before_text()
+        from_save = True
+        families = ("ipv4", "ipv6") if self.ipv6 else ("ipv4",)
+        for family in families:
+            if not self._may_hold_tables(family):
+                continue  # iptables-save would print nothing: spare the process
+            command = self._save_for(family)
+            result = self.access.run([command, "-c"])
+            if result.missing:
+                # No iptables-save (a trimmed image): `iptables -L`, waiting on the lock.
+                listed, result = self._list_family(family)
+                if result.ok:
+                    readings.append(counters_of(listed))
+                    from_save = False
+                    continue
+            if not result.ok:
+                problem, fix = explain_failure(result, command)
+                if family == "ipv4":
+                    return problem, fix
+                warnings.append(f"IPv6: {problem}")
+                continue
+            readings.append(self._parser.read(result.stdout, family, self.tables))
+        if shortcut is not None and from_save and not warnings:
+            shortcut.after_text(joined(readings))
+        return None
+
+    def _may_hold_tables(self, family: str) -> bool:
+        """False when the legacy back end has none of the wanted tables in this family.
+
+        The kernel lists loaded x_tables in /proc/net/ip(6)_tables_names (per network
+        namespace); iptables-legacy-save prints exactly those, and nothing when the file
+        is absent. The nft back end has no such file: always read it.
+        """
+        if not self.access.local or self._version is None or self._version[1] != "legacy":
+            return True
+        path = PROC_TABLE_NAMES[family]
+        try:
+            with open(path, encoding="ascii", errors="replace") as handle:
+                names = handle.read().split()
+        except FileNotFoundError:
+            return False
+        except OSError:
+            return True
+        return any(name in self.tables for name in names)
 
     def _list_family(self, family: str) -> tuple[list[SavedTable], CommandResult]:
         base = self.command if family == "ipv4" else self.command.replace("iptables", "ip6tables")
