@@ -80,6 +80,33 @@ def ruleset(count: int) -> str:
     return "\n".join(lines) + "\n"
 
 
+def moving_counters(rules: int, polls: int) -> dict[str, float]:
+    """CPU ms of the parse and RuleBook stages per poll when N rules' counters move
+    (the bench's namespaces see no traffic while they poll, so every counter is still)."""
+    from vostui.host.iptables import RuleBook, SaveParser
+
+    lines = ruleset(rules).splitlines()
+    out: dict[str, float] = {}
+    for moving in (0, 20, 200):
+        parser, book = SaveParser(), RuleBook((5060,))
+        rule_lines = [i for i, line in enumerate(lines) if line.startswith("-A ")]
+        hit = set(rule_lines[:: max(1, len(rule_lines) // moving)][:moving]) if moving else set()
+        cpu = 0.0
+        for n in range(polls + 2):
+            text = "\n".join(
+                f"[{n * 7 if i in hit else 3}:{n * 700 if i in hit else 300}] {line}"
+                if line.startswith("-A ")
+                else line
+                for i, line in enumerate(lines)
+            )
+            c0 = cpu_now()
+            book.update(parser.read(text), float(n))
+            if n >= 2:  # the first polls parse and see every rate settle
+                cpu += cpu_now() - c0
+        out[f"{moving} rules moving"] = 1000 * cpu / polls
+    return out
+
+
 def cpu_now() -> float:
     own = resource.getrusage(resource.RUSAGE_SELF)
     kids = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -88,7 +115,9 @@ def cpu_now() -> float:
 
 def measure(name: str, collector: object, polls: int) -> dict[str, float | str]:
     poll = collector.poll  # type: ignore[attr-defined]
+    c0 = cpu_now()
     poll()  # warm caches (rule-text cache, psutil process list) like a running console
+    first = cpu_now() - c0
     cpu: list[float] = []
     wall: list[float] = []
     for _ in range(polls):
@@ -103,6 +132,7 @@ def measure(name: str, collector: object, polls: int) -> dict[str, float | str]:
         "cpu_ms": 1000 * statistics.mean(cpu),
         "cpu_ms_median": 1000 * statistics.median(cpu),
         "wall_ms": 1000 * statistics.median(wall),
+        "first_ms": 1000 * first,
         "problem": problem,
     }
 
@@ -120,6 +150,10 @@ def run_measure(args: argparse.Namespace) -> None:
     config = Config()
     collectors = {
         "firewall": FirewallCollector(sip_ports=ports, command=args.command),
+        # For comparison: iptables-save and its parse on every poll (before netlink).
+        "firewall, text every poll": FirewallCollector(
+            sip_ports=ports, command=args.command, netlink=False
+        ),
         "recent": RecentCollector(),
         "conntrack": ConntrackCollector(),
         "conntrack_entries (cap 5000)": ConntrackEntriesCollector(sip_ports=ports),
@@ -132,7 +166,23 @@ def run_measure(args: argparse.Namespace) -> None:
     fw = collectors["firewall"].poll()  # type: ignore[attr-defined]
     rules = sum(1 for _ in fw.rules())
     count = collectors["conntrack"].poll().count  # type: ignore[attr-defined]
-    extra = {"rules_seen": rules, "conntrack_count": count, "backend": fw.backend}
+    shortcut = collectors["firewall"].netlink  # type: ignore[attr-defined]
+    recheck = 0.0
+    if shortcut is not None and shortcut.reads:
+        shortcut.recheck()  # the periodic safety read: text again, same generation
+        c0 = cpu_now()
+        collectors["firewall"].poll()  # type: ignore[attr-defined]
+        recheck = 1000 * (cpu_now() - c0)
+    extra: dict[str, object] = {
+        "recheck_ms": recheck,
+        "moving": moving_counters(args.rules, args.polls),
+        "rules_seen": rules,
+        "conntrack_count": count,
+        "backend": fw.backend,
+        "netlink_reads": shortcut.reads if shortcut else 0,
+        "netlink_text_every": shortcut.text_every if shortcut else 0,
+        "netlink_why_not": shortcut.why_not if shortcut else "",
+    }
     # The netlink count the architecture notes mention, for comparison with the file read.
     try:
         from pyroute2 import Conntrack
@@ -211,9 +261,28 @@ def report(backend: str, data: dict, args: argparse.Namespace, fill: float) -> N
             f"| {row['wall_ms']:.2f} | {row['cpu_ms'] / 10:.2f} % |"
         )
     by = {row["collector"]: row["cpu_ms"] for row in data["results"]}
-    every_second = sum(v for k, v in by.items() if not k.startswith("conntrack_entries"))
+    first = {row["collector"]: row["first_ms"] for row in data["results"]}
+    # Over netlink the rule text is read again (and the reads planned) every
+    # `text_every` seconds and on each ruleset change: spread that over the seconds.
+    text_every = extra["netlink_text_every"] if extra["netlink_reads"] else 0
+    refresh = extra["recheck_ms"] / text_every if text_every else 0.0
+    if text_every:
+        print(
+            f"\nfirewall: {extra['netlink_reads']} polls over netlink; the first poll (text "
+            f"read and parse, netlink plan) cost {first['firewall']:.1f} ms; the safety "
+            f"text read every {text_every:.0f} s {extra['recheck_ms']:.1f} ms "
+            f"(+{refresh:.2f} ms per second, counted below)"
+        )
+    elif extra["netlink_why_not"]:
+        print(f"\nfirewall: netlink not used: {extra['netlink_why_not']}")
+    moving = ", ".join(f"{k} {v:.2f} ms" for k, v in extra["moving"].items())
+    print(f"parse + RuleBook per poll, iptables-save text of {args.rules} rules: {moving}")
+    every_second = refresh + sum(
+        v for k, v in by.items() if not k.startswith(("conntrack_entries", "firewall, "))
+    )
     defaults = (
-        by["firewall"]
+        refresh
+        + by["firewall"]
         + by["conntrack"]
         + by["udp"]
         + by["system"]
