@@ -235,7 +235,7 @@ class Pipeline:
         except SipParseError:
             self.engine.feed(dg)
             return
-        msg = dataclasses.replace(msg, call_id=f"{msg.call_id}~{loop_round}")
+        msg = msg.replace(call_id=f"{msg.call_id}~{loop_round}")
         self.engine.feed_message(dg, msg)
 
     def _run_files(self) -> None:

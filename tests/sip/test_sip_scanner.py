@@ -162,3 +162,13 @@ def test_honeypot_log_from_the_corpus() -> None:
     assert scanner[("friendly-scanner", "svwar-enum")] > 1000
     assert scanner[("friendly-scanner", "sipvicious", "sipvicious-from")] == 1
     assert by_ua["Zoiper rev.6751"] == Counter({(): 18})
+
+
+def test_the_written_out_keyword_test_matches_the_keyword_list() -> None:
+    # `_has_keyword` spells out `_KEYWORDS` for speed: each keyword, alone in a text,
+    # must pass it, and a text with none of them must not.
+    from vostui.sip.scanner import _KEYWORDS, _has_keyword
+
+    for keyword in _KEYWORDS:
+        assert _has_keyword(f"x {keyword} y")
+    assert not _has_keyword("linphone/5.2 (belle-sip) sipp 3.6")

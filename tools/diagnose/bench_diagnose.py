@@ -72,7 +72,7 @@ def build(directory: Path, calls: int) -> tuple[Engine, float]:
     while len(engine.calls) < calls:
         for dg, msg in parsed:
             shifted = dataclasses.replace(dg, ts=t0 + dg.ts + loop * span)
-            engine.feed_message(shifted, dataclasses.replace(msg, call_id=f"{msg.call_id}~{loop}"))
+            engine.feed_message(shifted, msg.replace(call_id=f"{msg.call_id}~{loop}"))
         loop += 1
     engine.finish()
     return engine, time.perf_counter() - started

@@ -174,7 +174,7 @@ class Engine:
             dst=dst,
             src_ip=dg.src,
             dst_ip=dg.dst,
-            invite_branch=msg.top_via.branch if msg.top_via else "",
+            invite_branch=msg.branch,
             max_messages=self.config.max_messages_per_dialog,
             last_activity=dg.ts,
             user_agent=msg.user_agent,

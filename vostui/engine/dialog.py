@@ -130,8 +130,7 @@ class Dialog:
             self.dropped += 1
 
     def _signature(self, dg: Datagram, msg: SipMessage) -> tuple[object, ...]:
-        via = msg.top_via
-        branch = via.branch if via else ""
+        branch = msg.branch
         if msg.is_request:
             return (dg.src, dg.sport, dg.dst, dg.dport, msg.method, msg.cseq, branch)
         return (

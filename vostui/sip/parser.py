@@ -45,11 +45,19 @@ Choices, stated once:
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import fields
-from typing import Any, Generic, TypeVar, cast
+from typing import Generic, TypeVar
 from urllib.parse import unquote
 
-from vostui.sip.message import NameAddr, Sdp, SipMessage, SipParseError, Uri, Via
+from vostui.sip.message import (
+    UNSET,
+    NameAddr,
+    Sdp,
+    SipMessage,
+    SipParseError,
+    Uri,
+    Via,
+    fast_constructor,
+)
 from vostui.sip.sdp import parse_sdp
 
 MAX_HEADER_BYTES = 65536
@@ -86,30 +94,9 @@ COMPACT_FORMS: dict[str, str] = {
 }
 
 
-def _fast_constructor(cls: type[_T]) -> Callable[..., _T]:
-    """A keyword-only constructor for a frozen slots dataclass that skips its `__init__`.
-
-    A frozen dataclass's `__init__` goes through `object.__setattr__` once per field;
-    a message builds about ten of them, which was a fifth of the parse time. Setting
-    the slots directly gives the same immutable object about twice as fast. A class
-    that validates in `__post_init__` keeps its real constructor.
-    """
-    if hasattr(cls, "__post_init__"):
-        return cls
-    names = [f.name for f in fields(cls)]  # type: ignore[arg-type]
-    namespace: dict[str, Any] = {"_new": object.__new__, "_cls": cls}
-    for name in names:
-        namespace[f"_set_{name}"] = getattr(cls, name).__set__
-    sets = "".join(f"    _set_{name}(obj, {name})\n" for name in names)
-    source = f"def build(*, {', '.join(names)}):\n    obj = _new(_cls)\n{sets}    return obj\n"
-    exec(source, namespace)  # the same technique dataclasses uses to write __init__
-    return cast("Callable[..., _T]", namespace["build"])
-
-
-_new_uri = _fast_constructor(Uri)
-_new_name_addr = _fast_constructor(NameAddr)
-_new_via = _fast_constructor(Via)
-_new_message = _fast_constructor(SipMessage)
+_new_uri = fast_constructor(Uri)
+_new_name_addr = fast_constructor(NameAddr)
+_new_via = fast_constructor(Via)
 
 
 _EMPTY_NAME_ADDR = NameAddr()
@@ -421,8 +408,8 @@ def _header_end(data: bytes, limit: int) -> tuple[int, int]:
     return best, best + skip
 
 
-def _start_line(line: str) -> tuple[bool, str, int, str, Uri | None]:
-    """(is_request, method, status, reason, request_uri) or SipParseError."""
+def _start_line(line: str) -> tuple[bool, str, int, str, str]:
+    """(is_request, method, status, reason, Request-URI text) or SipParseError."""
     if line[:4].upper() == "SIP/":
         parts = line.split(None, 2)
         if parts[0].upper() != "SIP/2.0":
@@ -433,7 +420,7 @@ def _start_line(line: str) -> tuple[bool, str, int, str, Uri | None]:
         status = int(code)
         if not 100 <= status <= 699:
             raise SipParseError("bad_status", code)
-        return False, "", status, parts[2].strip() if len(parts) > 2 else "", None
+        return False, "", status, parts[2].strip() if len(parts) > 2 else "", ""
     parts = line.split()
     if len(parts) < 3:
         raise SipParseError("bad_start_line", line[:80])
@@ -445,7 +432,7 @@ def _start_line(line: str) -> tuple[bool, str, int, str, Uri | None]:
     uri_text = parts[1] if len(parts) == 3 else " ".join(parts[1:-1])
     if uri_text[:1] == "<" and uri_text[-1:] == ">":
         uri_text = uri_text[1:-1]
-    return True, parts[0], 0, "", _uri_cached(uri_text)
+    return True, parts[0], 0, "", uri_text
 
 
 def _split_headers(lines: list[str]) -> list[tuple[str, str]]:
@@ -525,7 +512,12 @@ _via_cached = _Shared(parse_via_header)
 
 
 def parse_message(data: bytes) -> SipMessage:
-    """Parse one SIP message (a UDP payload or one message framed from TCP)."""
+    """Parse one SIP message (a UDP payload or one message framed from TCP).
+
+    Reads what every message is filed by (start line, Call-ID, CSeq, the header list,
+    the body); From, To, Via, Contact, SDP and the other fields are parsed when first
+    read (see `SipMessage`).
+    """
     if not data:
         raise SipParseError("empty")
     if not isinstance(data, bytes):
@@ -552,9 +544,12 @@ def parse_message(data: bytes) -> SipMessage:
             head_end = len(data)
         body_start = len(data)
 
-    lines = data[:head_end].decode("utf-8", "replace").split("\n")
-    is_request, method, status, reason, request_uri = _start_line(lines[0].strip())
-    headers = _split_headers(lines[1:])
+    block = data[:head_end].decode("utf-8", "replace")
+    line_end = block.find("\n")
+    if line_end < 0:
+        line_end = len(block)
+    is_request, method, status, reason, uri_text = _start_line(block[:line_end].strip())
+    headers = _split_headers(block[line_end + 1 :].split("\n"))
 
     first_value = dict(reversed(headers))
     call_id = first_value.get("call-id")
@@ -567,22 +562,7 @@ def parse_message(data: bytes) -> SipMessage:
     if not is_request:
         method = cseq_method
 
-    vias: list[Via] = []
-    contacts: list[NameAddr] = []
-    reasons: list[str] = []
-    for name, value in headers:
-        if name == "via":
-            vias.extend(_via_cached(value))
-        elif name == "contact":
-            if "," in value:
-                contacts.extend(parse_name_addr(item) for item in _split_list(value))
-            else:
-                contacts.append(_name_addr_cached(value))
-        elif name == "reason":
-            reasons.append(value)
-
-    full_type = first_value.get("content-type", "")
-    content_type = full_type.partition(";")[0].strip().lower() if full_type else ""
+    full_type = first_value.get("content-type")
     length_text = first_value.get("content-length")
     content_length = _to_int(length_text) if length_text is not None else None
     if content_length is None:
@@ -590,40 +570,131 @@ def parse_message(data: bytes) -> SipMessage:
     else:
         body = data[body_start : body_start + content_length]
 
-    get = first_value.get
-    if is_request:
-        user_agent = get("user-agent") or get("server", "")
-    else:
-        user_agent = get("server") or get("user-agent", "")
-    from_text = get("from")
-    to_text = get("to")
-    expires_text = get("expires")
-    session_text = get("session-expires")
-    min_se_text = get("min-se")
+    msg = _new(SipMessage)
+    msg.is_request = is_request
+    msg.method = method
+    msg.status = status
+    msg.reason = reason
+    msg.headers = tuple(headers)
+    msg.body = body
+    msg.call_id = call_id
+    msg.cseq = cseq
+    msg.cseq_method = cseq_method
+    msg.content_type = full_type.partition(";")[0].strip().lower() if full_type else ""
+    msg.content_length = content_length
+    msg.raw = data
+    msg._first = first_value
+    msg._request_uri = uri_text if is_request else None
+    msg._from_ = UNSET
+    msg._to = UNSET
+    msg._vias = UNSET
+    msg._top_via = UNSET
+    msg._contacts = UNSET
+    msg._user_agent = UNSET
+    msg._expires = UNSET
+    msg._session_expires = UNSET
+    msg._session_refresher = UNSET
+    msg._min_se = UNSET
+    msg._reason_header = UNSET
+    msg._sdp = UNSET if body else None
+    return msg
 
-    return _new_message(
-        is_request=is_request,
-        method=method,
-        status=status,
-        reason=reason,
-        request_uri=request_uri,
-        headers=tuple(headers),
-        body=body,
-        call_id=call_id,
-        from_=_name_addr_cached(from_text) if from_text else _EMPTY_NAME_ADDR,
-        to=_name_addr_cached(to_text) if to_text else _EMPTY_NAME_ADDR,
-        cseq=cseq,
-        cseq_method=cseq_method,
-        vias=tuple(vias),
-        contacts=tuple(contacts),
-        content_type=content_type,
-        content_length=content_length,
-        user_agent=user_agent,
-        expires=_to_int(expires_text) if expires_text is not None else None,
-        session_expires=_to_int(session_text) if session_text is not None else None,
-        session_refresher=_refresher(session_text) if session_text and ";" in session_text else "",
-        min_se=_to_int(min_se_text) if min_se_text is not None else None,
-        reason_header=", ".join(reasons),
-        sdp=_sdp_of(body, content_type, full_type) if body else None,
-        raw=data,
-    )
+
+_new = object.__new__
+
+
+# -- the lazy fields of a parsed message (see `SipMessage`) ---------------------------
+
+
+def _first(msg: SipMessage) -> dict[str, str]:
+    first = msg._first
+    if first is None:
+        first = msg._first = dict(reversed(msg.headers))
+    return first
+
+
+def lazy_request_uri(text: str) -> Uri:
+    """The parser leaves the Request-URI's text in its slot until it is read."""
+    return _uri_cached(text)
+
+
+def lazy_name_addr(msg: SipMessage, name: str) -> NameAddr:
+    text = _first(msg).get(name)
+    return _name_addr_cached(text) if text else _EMPTY_NAME_ADDR
+
+
+def lazy_vias(msg: SipMessage) -> tuple[Via, ...]:
+    vias: list[Via] = []
+    for name, value in msg.headers:
+        if name == "via":
+            vias.extend(_via_cached(value))
+    return tuple(vias)
+
+
+def lazy_top_via(msg: SipMessage) -> Via | None:
+    if msg._vias is not UNSET:
+        return msg._vias[0] if msg._vias else None
+    for name, value in msg.headers:
+        if name == "via":
+            vias = _via_cached(value)  # a response repeats its request's Via
+            if vias:
+                return vias[0]
+    return None if not msg.vias else msg.vias[0]
+
+
+def lazy_branch(msg: SipMessage) -> str:
+    value = _first(msg).get("via")
+    if value is None:
+        return ""
+    # The usual shape, `SIP/2.0/UDP h:p;branch=z9hG4bK..;rport`: one hop, no quotes,
+    # one lower-case `;branch=`. Anything else (several hops, `Branch`, blanks around
+    # `=`, a repeated branch: the last one wins in a parse) takes the whole parse.
+    start = value.find(";branch=")
+    if start < 0 or "," in value or '"' in value or value.lower().count("branch") != 1:
+        via = msg.top_via
+        return via.branch if via is not None else ""
+    start += 8
+    end = value.find(";", start)
+    return (value[start:end] if end >= 0 else value[start:]).strip()
+
+
+def lazy_contacts(msg: SipMessage) -> tuple[NameAddr, ...]:
+    contacts: list[NameAddr] = []
+    for name, value in msg.headers:
+        if name == "contact":
+            if "," in value:
+                contacts.extend(parse_name_addr(item) for item in _split_list(value))
+            else:
+                contacts.append(_name_addr_cached(value))
+    return tuple(contacts)
+
+
+def lazy_user_agent(msg: SipMessage) -> str:
+    get = _first(msg).get
+    if msg.is_request:
+        return get("user-agent") or get("server", "")
+    return get("server") or get("user-agent", "")
+
+
+def lazy_number(msg: SipMessage, name: str) -> int | None:
+    text = _first(msg).get(name)
+    return _to_int(text) if text is not None else None
+
+
+def lazy_refresher(msg: SipMessage) -> str:
+    text = _first(msg).get("session-expires")
+    return _refresher(text) if text and ";" in text else ""
+
+
+def lazy_reason_header(msg: SipMessage) -> str:
+    if "reason" not in _first(msg):
+        return ""
+    return ", ".join(value for name, value in msg.headers if name == "reason")
+
+
+def lazy_sdp(msg: SipMessage) -> Sdp | None:
+    body = msg.body
+    if not body:
+        return None
+    full_type = _first(msg).get("content-type", "")
+    return _sdp_of(body, msg.content_type, full_type)

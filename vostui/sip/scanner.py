@@ -68,9 +68,23 @@ _SVWAR_ADDR = re.compile(r'"([^"<>]{1,64})"<sips?:\1@', re.IGNORECASE)
 _KEYWORDS = ("scan", "sipvicious", "sipcli", "vaxsip", "pplsip", "iwar", "sunday", "smap", "sivus")
 
 
+def _has_keyword(low: str) -> bool:
+    # Written out: a generator over _KEYWORDS cost more than the tests themselves.
+    return (
+        "scan" in low
+        or "sipvicious" in low
+        or "sipcli" in low
+        or "vaxsip" in low
+        or "pplsip" in low
+        or "iwar" in low
+        or "sunday" in low
+        or "smap" in low
+        or "sivus" in low
+    )
+
+
 def _tool_names(pattern: re.Pattern[str], text: str, found: list[str]) -> None:
-    low = text.lower()
-    if not any(keyword in low for keyword in _KEYWORDS):
+    if not _has_keyword(text.lower()):
         return
     for match in pattern.finditer(text):
         group = match.lastgroup
@@ -89,6 +103,7 @@ def signatures(msg: SipMessage) -> tuple[str, ...]:
     from_value = ""
     to_value = ""
     addresses: list[str] = []
+    odd_contact = False  # SIPVicious's 1.1.1.1 in a Contact: only then are they parsed
     for name, value in msg.headers:
         if name == "from":
             from_value = from_value or value
@@ -98,15 +113,18 @@ def signatures(msg: SipMessage) -> tuple[str, ...]:
             addresses.append(value)
         elif name == "contact":
             addresses.append(value)
+            odd_contact = odd_contact or "1.1.1.1" in value
     if addresses:
         _tool_names(_HEADER_TOOLS, "\n".join(addresses), found)
 
-    from_uri = msg.from_.uri
-    if msg.from_.display.lower() == "sipvicious" or (
-        from_uri.user == "100" and from_uri.host == "1.1.1.1"
-    ):
-        found.append("sipvicious-from")
-    if any(c.uri.user == "123" and c.uri.host == "1.1.1.1" for c in msg.contacts):
+    # (A backslash: a quoted display name may spell "sipvicious" with escapes.)
+    if "1.1.1.1" in from_value or "sipvicious" in from_value.lower() or "\\" in from_value:
+        from_uri = msg.from_.uri
+        if msg.from_.display.lower() == "sipvicious" or (
+            from_uri.user == "100" and from_uri.host == "1.1.1.1"
+        ):
+            found.append("sipvicious-from")
+    if odd_contact and any(c.uri.user == "123" and c.uri.host == "1.1.1.1" for c in msg.contacts):
         found.append("sipvicious-contact")
     if msg.is_request and '"<' in from_value and '"<' in to_value:
         from_match = _SVWAR_ADDR.match(from_value)

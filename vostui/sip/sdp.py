@@ -8,7 +8,10 @@ number becomes 0. What an operator needs from SDP is the media address and port
 
 from __future__ import annotations
 
-from vostui.sip.message import Media, Sdp
+from vostui.sip.message import Media, Sdp, fast_constructor
+
+_new_media = fast_constructor(Media)
+_new_sdp = fast_constructor(Sdp)
 
 # RFC 3551 static payload types (and a few well-known leftovers).
 STATIC_PAYLOADS: dict[int, str] = {
@@ -117,7 +120,7 @@ class _MediaDraft:
         self.fmtp: list[tuple[int, str]] = []
 
     def media(self, session_connection: str, session_direction: str) -> Media:
-        return Media(
+        return _new_media(
             kind=self.kind,
             port=self.port,
             proto=self.proto,
@@ -167,7 +170,7 @@ def parse_sdp(body: bytes | str) -> Sdp:
                 current.connection = address
         elif kind == "o=" and not origin:
             origin = line[2:].strip()
-    return Sdp(
+    return _new_sdp(
         origin=origin,
         session_connection=session_connection,
         media=tuple(d.media(session_connection, session_direction) for d in drafts),
