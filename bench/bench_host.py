@@ -118,6 +118,7 @@ def measure(name: str, collector: object, polls: int) -> dict[str, float | str]:
     c0 = cpu_now()
     poll()  # warm caches (rule-text cache, psutil process list) like a running console
     first = cpu_now() - c0
+    poll()  # the firewall plans its netlink reads once the generation held for a poll
     cpu: list[float] = []
     wall: list[float] = []
     for _ in range(polls):
