@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from vostui.frozen import fast_constructor
 from vostui.net.datagram import Datagram
 from vostui.sip.message import SipMessage
 
@@ -34,7 +35,7 @@ class MessageRecord:
     def of(
         cls, index: int, dg: Datagram, msg: SipMessage, retransmission: bool = False
     ) -> MessageRecord:
-        return cls(
+        return _new_record(
             index,
             dg.ts,
             dg.src,
@@ -54,6 +55,10 @@ class MessageRecord:
     @property
     def dst_addr(self) -> str:
         return f"{self.dst}:{self.dport}"
+
+
+# One per SIP message: built without the dataclass's __init__ (see vostui.frozen).
+_new_record = fast_constructor(MessageRecord)
 
 
 @dataclass(slots=True, frozen=True)

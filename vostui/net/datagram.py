@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from vostui.frozen import fast_constructor
+
 
 @dataclass(slots=True, frozen=True)
 class Datagram:
@@ -21,3 +23,7 @@ class Datagram:
     transport: str  # "udp" or "tcp"
     payload: bytes
     frame: int = 0
+
+
+# Made once per packet: built without the dataclass's __init__ (see vostui.frozen).
+new_datagram = fast_constructor(Datagram)

@@ -17,7 +17,7 @@ from collections import deque
 from dataclasses import dataclass, field
 
 from vostui.net.capture import Frame
-from vostui.net.datagram import Datagram
+from vostui.net.datagram import Datagram, new_datagram
 from vostui.net.fragments import Reassembler
 from vostui.net.tcp import TcpReassembler
 
@@ -534,7 +534,7 @@ class Decoder:
                 return
         self.stats.udp += 1
         out.append(
-            Datagram(
+            new_datagram(
                 ts,
                 src,
                 (data[off] << 8) | data[off + 1],

@@ -20,7 +20,7 @@ import re
 from collections import OrderedDict
 from collections.abc import Callable
 
-from vostui.net.datagram import Datagram
+from vostui.net.datagram import Datagram, new_datagram
 
 Report = Callable[[str, int, bytes], None]
 Count = Callable[[str], None]
@@ -321,7 +321,7 @@ class TcpReassembler:
             if end > n:
                 scan = head_end  # the header block is whole; wait for the body
                 break
-            out.append(Datagram(ts, src, sport, dst, dport, "tcp", data[pos:end], frame))
+            out.append(new_datagram(ts, src, sport, dst, dport, "tcp", data[pos:end], frame))
             self.messages += 1
             d.messages += 1
             pos = end

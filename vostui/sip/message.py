@@ -7,11 +7,8 @@ forms are expanded, folded lines unfolded, order kept, repeats kept.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field, fields
-from typing import Any, TypeVar, cast
-
-_T = TypeVar("_T")
+from dataclasses import dataclass, field
+from typing import Any
 
 
 class SipParseError(ValueError):
@@ -21,26 +18,6 @@ class SipParseError(ValueError):
         super().__init__(f"{reason}: {detail}" if detail else reason)
         self.reason = reason
         self.detail = detail
-
-
-def fast_constructor(cls: type[_T]) -> Callable[..., _T]:
-    """A keyword-only constructor for a frozen slots dataclass that skips its `__init__`.
-
-    A frozen dataclass's `__init__` goes through `object.__setattr__` once per field;
-    a message builds about ten of them, which was a fifth of the parse time. Setting
-    the slots directly gives the same immutable object about twice as fast. A class
-    that validates in `__post_init__` keeps its real constructor.
-    """
-    if hasattr(cls, "__post_init__"):
-        return cls
-    names = [f.name for f in fields(cls)]  # type: ignore[arg-type]
-    namespace: dict[str, Any] = {"_new": object.__new__, "_cls": cls}
-    for name in names:
-        namespace[f"_set_{name}"] = getattr(cls, name).__set__
-    sets = "".join(f"    _set_{name}(obj, {name})\n" for name in names)
-    source = f"def build(*, {', '.join(names)}):\n    obj = _new(_cls)\n{sets}    return obj\n"
-    exec(source, namespace)  # the same technique dataclasses uses to write __init__
-    return cast("Callable[..., _T]", namespace["build"])
 
 
 @dataclass(slots=True, frozen=True)

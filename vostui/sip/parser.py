@@ -48,6 +48,7 @@ from collections.abc import Callable
 from typing import Generic, TypeVar
 from urllib.parse import unquote
 
+from vostui.frozen import fast_constructor
 from vostui.sip.message import (
     UNSET,
     NameAddr,
@@ -56,7 +57,6 @@ from vostui.sip.message import (
     SipParseError,
     Uri,
     Via,
-    fast_constructor,
 )
 from vostui.sip.sdp import parse_sdp
 

@@ -8,7 +8,8 @@ number becomes 0. What an operator needs from SDP is the media address and port
 
 from __future__ import annotations
 
-from vostui.sip.message import Media, Sdp, fast_constructor
+from vostui.frozen import fast_constructor
+from vostui.sip.message import Media, Sdp
 
 _new_media = fast_constructor(Media)
 _new_sdp = fast_constructor(Sdp)
