@@ -81,10 +81,13 @@ def make_capture(path: Path, calls: int, rate: int) -> None:
                     proc.kill()
 
 
-def measure(cmd: list[str], runs: int) -> tuple[float, int]:
-    """Best wall time (s) and peak RSS (KiB) over `runs` runs of `cmd`."""
+def measure(cmd: list[str], runs: int) -> tuple[float, int, float]:
+    """Best wall time (s), peak RSS (KiB) and the CPU time (user + system, s) of the
+    best run, over `runs` runs of `cmd`. (The CPU time shows what the wall time would
+    be if the work were spread over more cores: none of the three tools does that.)"""
     best = float("inf")
     peak = 0
+    cpu = 0.0
     for _ in range(runs):
         start = time.perf_counter()
         proc = subprocess.Popen(
@@ -94,9 +97,11 @@ def measure(cmd: list[str], runs: int) -> tuple[float, int]:
         elapsed = time.perf_counter() - start
         if os.waitstatus_to_exitcode(status) not in (0, 1):
             sys.exit(f"{cmd[0]} failed with status {status}")
-        best = min(best, elapsed)
+        if elapsed < best:
+            best = elapsed
+            cpu = usage.ru_utime + usage.ru_stime
         peak = max(peak, usage.ru_maxrss)
-    return best, peak
+    return best, peak, cpu
 
 
 def count_sip(path: Path) -> int:
@@ -178,14 +183,17 @@ def main() -> int:
         results[name] = measure(cmd, args.runs)
     print(f"versions: {version(['tshark', '--version'])}; {version(['sngrep', '-V'])}")
     print()
-    print("| tool | best wall s | SIP msg/s | peak RSS MiB |")
-    print("|---|---:|---:|---:|")
-    for name, (wall, rss) in results.items():
-        print(f"| {name} | {wall:.2f} | {messages / wall:,.0f} | {rss / 1024:.0f} |")
+    print("| tool | best wall s | SIP msg/s | CPU s | CPU us/msg | peak RSS MiB |")
+    print("|---|---:|---:|---:|---:|---:|")
+    for name, (wall, rss, cpu) in results.items():
+        print(
+            f"| {name} | {wall:.2f} | {messages / wall:,.0f} | {cpu:.2f} "
+            f"| {cpu / messages * 1e6:.1f} | {rss / 1024:.0f} |"
+        )
     ours = results.get("vostui analyze")
     if ours:
         print()
-        for name, (wall, rss) in results.items():
+        for name, (wall, rss, _) in results.items():
             if name == "vostui analyze":
                 continue
             print(

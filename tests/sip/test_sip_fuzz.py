@@ -22,7 +22,13 @@ MULTIPART = invite(body="").replace(
 ).replace(b"Content-Length: 0", b"Content-Length: 80") + (
     b"--b1\r\nContent-Type: application/sdp\r\n\r\nv=0\r\nm=audio 4 RTP/AVP 0\r\n--b1--\r\n"
 )
+ODD_VIAS = invite().replace(
+    b"Via: ",
+    b"Via: SIP/2.0/UDP h;Branch=up;branch = sp ;branch=z9hG4bKlast\r\nv: SIP/2.0/TCP h2;branch=b2, ",
+    1,
+)
 SEEDS = [invite(), RINGING_183, MULTIPART, WSINV, INTMETH, ESC01, UNREASON, IPV6_GOOD, LONGREQ]
+SEEDS += [ODD_VIAS]
 SPECIAL = [b"\r", b"\n", b"\r\n", b"\x00", b":", b";", b",", b'"', b"<", b">", b" ", b"\t"]
 SPECIAL += [b"\\", b"@", b"[", b"]", b"=", b"%", b"\xff", b"\xc3", b"\r\n\r\n", b"\r\n ", b"/"]
 
@@ -43,6 +49,12 @@ def parse_or_reject(data: bytes) -> SipMessage | None:
     assert 0 <= msg.cseq <= 2**32 - 1
     assert msg.is_request or 100 <= msg.status <= 699
     signatures(msg)
+    # Fields parsed on first read: the quick branch equals the parsed top Via's, and
+    # every field reads without an exception.
+    top = msg.top_via
+    assert msg.branch == (top.branch if top is not None else "")
+    assert parse_message(data).branch == msg.branch  # the quick path first, then the parse
+    msg.fields()
     if msg.sdp is not None:
         for media in msg.sdp.media:
             assert isinstance(media.codecs, tuple)
