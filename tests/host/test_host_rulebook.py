@@ -121,3 +121,20 @@ def test_listed_and_native_tables_go_through_the_book() -> None:
         [table], reference.packets.update(packets, 1.0), reference.bytes.update(nbytes, 1.0), SIP
     )
     assert got == want
+
+
+def test_control_characters_in_a_comment_do_not_shift_the_counters() -> None:
+    """iptables-nft-save prints a comment's bytes as they are; \\x1c or U+0085 in one
+    must not move a later rule's counter onto another rule (it did: 0 instead of 7)."""
+    for odd in ("\x1c", "\x85", "\u2028", "\r"):
+        text = (
+            "*filter\n:INPUT ACCEPT [1:100]\n"
+            f'[5:500] -A INPUT -m comment --comment "a{odd}[9:9] b" -j ACCEPT\n'
+            "[7:700] -A INPUT -p udp -j DROP\nCOMMIT\n"
+        )
+        parser = SaveParser()
+        for _ in range(2):  # the first read parses, the second takes the numbers only
+            (table,) = parser.parse(text)
+            (chain,) = table.chains
+            assert [(p, b) for p, b, _ in chain.rules] == [(5, 500), (7, 700)], repr(odd)
+            assert (chain.packets, chain.bytes) == (1, 100)

@@ -555,7 +555,9 @@ class SaveParser:
             )
             out.append(SavedTable(family, table_name, chains))
 
-        for raw in text.splitlines():
+        # Lines end at "\n" only, as `_numbers` and `_shape` see them: splitlines() also
+        # breaks at the control characters a rule comment may hold (\x1c, \x85, ...).
+        for raw in text.split("\n"):
             line = raw.strip()
             if not line or line[0] == "#":
                 continue
@@ -646,13 +648,15 @@ def _shape(
     head_at: dict[tuple[int, int], int] = {}
     count = 0
     ti: int | None = None
-    for line in text.splitlines():
-        line = line.strip()
+    # The same lines `_parse` reads, a counter where `_numbers` finds one: the Nth
+    # counter counted here must be the Nth number, or every later rule shows another's.
+    for raw in text.split("\n"):
+        line = raw.strip()
         if line.startswith("*"):
             name = line[1:].strip()
             ti = index.get(name) if wanted is None or name in wanted else None
             continue
-        if not _COUNTERS.match(line):
+        if not _COUNTERS.match(raw):
             continue
         count += 1
         if ti is None:
