@@ -63,13 +63,18 @@ _HEADER = struct.Struct("=IHHII")  # nlmsghdr: length, type, flags, sequence, po
 _ATTR = struct.Struct("=HH")
 _U64 = struct.Struct(">Q")
 _U32 = struct.Struct(">I")
-# NFTA_EXPR_NAME "counter": the attribute header (length 12, type 1) and the name.
-_COUNTER_NAME = b"\x0c\x00\x01\x00counter\x00"
+# NFTA_EXPR_NAME "counter": the attribute header (length 12, type 1, in the host's byte
+# order like every netlink header) and the name.
+_COUNTER_NAME = _ATTR.pack(12, NFTA_EXPR_NAME) + b"counter\0"
 _CHUNK = 1 << 16
 
 
 class NetlinkFailed(Exception):
     """nf_tables said no (no permission, old kernel) or the socket failed."""
+
+
+class DumpChanged(NetlinkFailed):
+    """The rule set changed under a dump: read the text again, netlink is fine."""
 
 
 def _attrs(buf: bytes, start: int, end: int) -> Iterable[tuple[int, int, int]]:
@@ -156,27 +161,31 @@ class NftCounters:
         try:
             while True:
                 chunk = sock.recv(_CHUNK)
-                if not chunk:
-                    raise NetlinkFailed("netlink socket closed")
+                if len(chunk) < 20:  # no reply of nf_tables is shorter (DONE is 20)
+                    raise NetlinkFailed("netlink: a short reply")
                 chunks.append(chunk)
                 total += len(chunk)
                 kind = _HEADER.unpack_from(chunk)[1]
                 if kind == NLMSG_ERROR:
                     (code,) = struct.unpack_from("=i", chunk, 16)
-                    self.close()
                     raise NetlinkFailed(f"nf_tables: {errno.errorcode.get(-code, code)}")
                 if expected is not None:
-                    if total >= expected or chunk[-20:-8] == done:
+                    # Any DONE of ours ends the reply, flagged NLM_F_DUMP_INTR or not:
+                    # waiting for more would only wait for the socket's timeout.
+                    if total >= expected or _done_of(chunk, seq):
                         break
                 elif self._ends(chunk, seq):
                     break
         except OSError as exc:  # timeout included: the caller reads the text instead
             self.close()
             raise NetlinkFailed(f"netlink receive: {exc}") from exc
+        except NetlinkFailed:
+            self.close()  # the rest of the reply is unread: never reuse this socket
+            raise
         data = b"".join(chunks)
         if expected is not None and (len(data) != expected or data[-20:-8] != done):
-            self.close()  # something is left unread: never reuse this socket
-            raise NetlinkFailed("the dump changed length")
+            self.close()  # something may be left unread: never reuse this socket
+            raise DumpChanged("the dump changed length or was interrupted")
         return data
 
     @staticmethod
@@ -187,7 +196,7 @@ class NftCounters:
             if length < 16:
                 raise NetlinkFailed("netlink: a message shorter than its header")
             if flags & NLM_F_DUMP_INTR:
-                raise NetlinkFailed("the rule set changed during the dump")
+                raise DumpChanged("the rule set changed during the dump")
             if kind == NLMSG_DONE and got == seq:
                 return True
             start += (length + 3) & ~3
@@ -269,7 +278,8 @@ class NftCounters:
         self, plan: CounterPlan
     ) -> tuple[tuple[tuple[int, int], ...], tuple[tuple[int, int], ...]] | None:
         """(packets, bytes) of each rule and of each chain, in the order of the tables
-        the plan was made for; None when the rule set is no longer that generation."""
+        the plan was made for; None when the rule set is no longer that generation,
+        DumpChanged when a dump is not laid out as the plan has it."""
         if self.generation() != plan.generation:
             return None
         dumps = [
@@ -283,7 +293,7 @@ class NftCounters:
             return None
         values = plan.reader.unpack_from(b"".join(dumps))
         if values[0::3].count(_COUNTER_NAME) != plan.counters:
-            return None
+            raise DumpChanged("a counter is not where the plan has it")
         pairs = list(zip(values[2::3], values[1::3], strict=True))
         pairs.append((0, 0))
         heads = tuple(policies.get(key, (0, 0)) for key in plan.heads)
@@ -314,6 +324,14 @@ class NftCounters:
         return out
 
 
+def _done_of(chunk: bytes, seq: int) -> bool:
+    """Whether the chunk ends with the NLMSG_DONE of request `seq`, whatever its flags."""
+    if len(chunk) < 20:
+        return False
+    length, kind, _, got, _ = _HEADER.unpack_from(chunk, len(chunk) - 20)
+    return length == 20 and kind == NLMSG_DONE and got == seq
+
+
 def _messages(data: bytes, kind: int) -> Iterable[tuple[int, int]]:
     """(start, end) of each message of that type in a dump."""
     start = 0
@@ -322,7 +340,7 @@ def _messages(data: bytes, kind: int) -> Iterable[tuple[int, int]]:
         if length < 16 or start + length > len(data):
             raise NetlinkFailed("netlink: a message runs past the reply")
         if flags & NLM_F_DUMP_INTR:
-            raise NetlinkFailed("the rule set changed during the dump")
+            raise DumpChanged("the rule set changed during the dump")
         if got == kind and length >= 20:
             yield start, start + length
         start += (length + 3) & ~3
@@ -415,6 +433,12 @@ class NetlinkShortcut:
             return None
         try:
             got = self._nft.read(self._plan)
+        except DumpChanged as exc:
+            # A rule set change is no reason to leave netlink for a minute; but dumps
+            # that differ while the generation holds must not be planned again.
+            self._unplannable = self._plan.generation
+            self.why_not = str(exc)
+            got = None
         except NetlinkFailed as exc:
             self._fail(str(exc))
             return None
@@ -460,6 +484,8 @@ class NetlinkShortcut:
                 if self._plan is None:
                     self._unplannable = after
                     self.why_not = f"generation {after}: the rule dumps differ from the text"
+        except DumpChanged as exc:
+            self.why_not = str(exc)  # planned again once a generation holds
         except NetlinkFailed as exc:
             self._fail(str(exc))
 
