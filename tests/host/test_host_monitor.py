@@ -144,3 +144,17 @@ def test_cli_watch_json_lines_and_text() -> None:
 @pytest.mark.parametrize("argv", [["--only", "nonsense"], ["--watch", "0"]])
 def test_cli_rejects_bad_arguments(argv: list[str]) -> None:
     assert run_host(parse(argv), io.StringIO()) == 2
+
+
+def test_stop_closes_what_a_collector_keeps_open() -> None:
+    class Holding(Counting):
+        closed = 0
+
+        def close(self) -> None:
+            self.closed += 1
+
+    holding = Holding()
+    monitor = HostMonitor(HostSettings(interval=0.05), collectors={"firewall": holding})
+    with monitor:
+        assert wait_for(lambda: holding.calls >= 1)
+    assert holding.closed == 1

@@ -138,3 +138,18 @@ def test_control_characters_in_a_comment_do_not_shift_the_counters() -> None:
             (chain,) = table.chains
             assert [(p, b) for p, b, _ in chain.rules] == [(5, 500), (7, 700)], repr(odd)
             assert (chain.packets, chain.bytes) == (1, 100)
+
+
+def test_a_table_printed_twice_reads_without_an_error() -> None:
+    # Two `iptables-save` outputs pasted together (or a table dumped twice): both
+    # copies are read, and the counters-only reads that follow raise nothing and give
+    # what a full parse gives.
+    text = (
+        "*filter\n:INPUT ACCEPT [1:10]\n:ONLY_FIRST - [0:0]\n[2:20] -A INPUT -j ONLY_FIRST\n"
+        "COMMIT\n*filter\n:INPUT ACCEPT [3:30]\n[4:40] -A INPUT -p udp -j DROP\nCOMMIT\n"
+    )
+    full = parse_iptables_save(text)
+    assert full[-1].chains[0].packets == 3 and full[-1].chains[0].rules[0][:2] == (4, 40)
+    parser = SaveParser()
+    for _ in range(3):  # the first read parses, the next ones take the counters-only path
+        assert parser.parse(text) == full

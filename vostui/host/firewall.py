@@ -62,6 +62,11 @@ class FirewallCollector:
         # this process's own namespace (a prefixed access reads another one).
         self.netlink = NetlinkShortcut() if netlink and self.access.local else None
 
+    def close(self) -> None:
+        """Close the netlink socket kept between polls (the monitor calls this on stop)."""
+        if self.netlink is not None:
+            self.netlink.close()
+
     def _save_for(self, family: str) -> str:
         base = self.command if family == "ipv4" else self.command.replace("iptables", "ip6tables")
         name, _, suffix = base.partition("-")

@@ -641,8 +641,8 @@ def _shape(
     text: str, skeleton: str, wanted: frozenset[str] | None, tables: tuple[SavedTable, ...]
 ) -> _Shape:
     """Where each counter of the text belongs in `tables`."""
-    index = {t.name: i for i, t in enumerate(tables)}
     chain_index = [{c.name: j for j, c in enumerate(t.chains)} for t in tables]
+    seen_tables = 0  # `_parse` makes one table per wanted `*name` line, in text order
     seen_rules: list[dict[str, int]] = [{} for _ in tables]
     rule_at: dict[tuple[int, int, int], int] = {}
     head_at: dict[tuple[int, int], int] = {}
@@ -654,7 +654,10 @@ def _shape(
         line = raw.strip()
         if line.startswith("*"):
             name = line[1:].strip()
-            ti = index.get(name) if wanted is None or name in wanted else None
+            ti = None
+            if (wanted is None or name in wanted) and seen_tables < len(tables):
+                ti = seen_tables
+                seen_tables += 1
             continue
         if not _COUNTERS.match(raw):
             continue
@@ -662,8 +665,9 @@ def _shape(
         if ti is None:
             continue
         if line.startswith(":"):
-            chain = line[1:].split()[0]
-            head_at[(ti, chain_index[ti][chain])] = count - 1
+            ci = chain_index[ti].get(line[1:].split()[0])
+            if ci is not None:
+                head_at[(ti, ci)] = count - 1
             continue
         rest = line[line.find("]") + 1 :].lstrip()
         chain = rest[3:].partition(" ")[0] if rest.startswith("-A ") else ""

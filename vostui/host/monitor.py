@@ -274,6 +274,9 @@ class HostMonitor:
         for worker in self._workers.values():
             if worker.thread is not None:
                 worker.thread.join(max(0.0, deadline - time.monotonic()))
+            close = getattr(worker.collector, "close", None)
+            if close is not None and (worker.thread is None or not worker.thread.is_alive()):
+                close()  # sockets a collector keeps open between polls (nft netlink)
         self._started = False
 
     def __enter__(self) -> HostMonitor:

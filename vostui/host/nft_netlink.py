@@ -121,7 +121,7 @@ class NftCounters:
             try:
                 sock = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, NETLINK_NETFILTER)
                 sock.bind((0, 0))
-                sock.settimeout(2.0)
+                sock.settimeout(0.5)  # a reply comes in microseconds; a poll is 1 s
             except OSError as exc:
                 raise NetlinkFailed(f"netlink socket: {exc}") from exc
             self._sock = sock
