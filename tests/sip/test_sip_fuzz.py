@@ -24,7 +24,8 @@ MULTIPART = invite(body="").replace(
 )
 ODD_VIAS = invite().replace(
     b"Via: ",
-    b"Via: SIP/2.0/UDP h;Branch=up;branch = sp ;branch=z9hG4bKlast\r\nv: SIP/2.0/TCP h2;branch=b2, ",
+    b"Via: SIP/2.0/UDP h;Branch=up;branch = sp ;branch=z9hG4bKlast\r\n"
+    b"v: SIP/2.0/TCP h2;branch=b2, ",
     1,
 )
 SEEDS = [invite(), RINGING_183, MULTIPART, WSINV, INTMETH, ESC01, UNREASON, IPV6_GOOD, LONGREQ]
