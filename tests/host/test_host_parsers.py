@@ -398,3 +398,36 @@ def test_summary_from_text_matches_entry_parser() -> None:
 
     text = read("centos7-1.4.21", "proc-net-nf_conntrack.txt")
     assert summarize_text(text, SIP) == summarize_entries(parse_conntrack_entries(text), SIP)
+
+
+def test_summary_from_text_matches_entry_parser_on_every_line_shape() -> None:
+    # The quick text summary must count what the entry parser counts, line shape by
+    # line shape: /proc and `conntrack -L` layouts, ICMP without ports, IPv6, a SIP
+    # port only in the reply direction, a SIP port as source, lines without src.
+    from vostui.host.conntrack import summarize_text
+
+    lines = [
+        "ipv4     2 udp      17 29 src=10.0.0.1 dst=10.0.0.9 sport=5060 dport=5060 "
+        "[UNREPLIED] src=10.0.0.9 dst=10.0.0.1 sport=5060 dport=5060 mark=0 use=1",
+        "ipv4     2 udp      17 170 src=10.0.0.2 dst=10.0.0.9 sport=40000 dport=5061 "
+        "src=10.0.0.9 dst=10.0.0.2 sport=5061 dport=40000 [ASSURED] mark=0 use=1",
+        "ipv4     2 udp      17 170 src=10.0.0.3 dst=10.0.0.9 sport=40000 dport=9999 "
+        "src=10.0.0.9 dst=10.0.0.3 sport=5060 dport=40000 mark=0 use=1",
+        "ipv4     2 tcp      6 431999 ESTABLISHED src=10.0.0.1 dst=10.0.0.9 sport=51000 "
+        "dport=22 src=10.0.0.9 dst=10.0.0.1 sport=22 dport=51000 [ASSURED] mark=0 use=1",
+        "ipv4     2 icmp     1 29 src=10.0.0.4 dst=10.0.0.9 type=8 code=0 id=7 "
+        "src=10.0.0.9 dst=10.0.0.4 type=0 code=0 id=7 mark=0 use=1",
+        "ipv6     10 udp      17 29 src=2001:db8::1 dst=2001:db8::9 sport=5060 dport=5060 "
+        "[UNREPLIED] src=2001:db8::9 dst=2001:db8::1 sport=5060 dport=5060 mark=0 use=1",
+        "udp      17 29 src=10.0.0.5 dst=10.0.0.9 sport=5060 dport=5060 [UNREPLIED] "
+        "src=10.0.0.9 dst=10.0.0.5 sport=5060 dport=5060 mark=0 use=1",
+        "unknown  2 stray line without a source",
+        "",
+    ]
+    text = "\n".join(lines * 3)
+    sip = (5060, 5061)
+    assert summarize_text(text, sip) == summarize_entries(parse_conntrack_entries(text), sip)
+    assert (
+        summarize_text(text, sip, max_sip=2)[1]
+        == summarize_entries(parse_conntrack_entries(text), sip, max_sip=2)[1]
+    )

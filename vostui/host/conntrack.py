@@ -18,6 +18,7 @@ import time
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from operator import itemgetter
 
 from vostui.host.access import HostAccess, explain_failure
 from vostui.host.rates import RateTracker
@@ -317,6 +318,18 @@ def summarize_entries(
     return top_sources, tuple(sip), sip_total, dict(protocols), scanned
 
 
+# One line of /proc/net/nf_conntrack (`ipv4 2 udp 17 29 src=.. dst=.. sport=.. dport=..`)
+# or of `conntrack -L` (`udp 17 29 src=..`): the first and third words (the protocol is
+# one of them), the original direction's source, and its ports, which follow `dst=`
+# (none for ICMP or GRE). Matched from the newline before the line (the text is given
+# one in front): a pattern that starts with a literal is searched for at C speed, where
+# "^" in multiline mode is tried at every character. No lazy scan over the line either:
+# `src=` holds its first "=".
+_ENTRY = re.compile(
+    r"\n(\S+)[ \t]+\S+[ \t]+(\S+)[^=\n]* src=(\S+) dst=\S+(?: sport=(\d+) dport=(\d+))?"
+)
+
+
 def summarize_text(
     text: str,
     sip_ports: Iterable[int],
@@ -324,43 +337,50 @@ def summarize_text(
     max_sip: int = MAX_SIP_ENTRIES,
 ) -> tuple[tuple[SourceCount, ...], tuple[ConntrackEntry, ...], int, dict[str, int], int]:
     """Like `summarize_entries` over `/proc/net/nf_conntrack` text, without building an
-    entry per line: only the source, protocol and ports are cut out (the table can hold
-    a million lines); full entries are parsed for the SIP-port lines kept."""
+    entry per line: one regular expression cuts out the source, protocol and ports and
+    the counting runs in C (the table can hold a million lines); full entries are
+    parsed for the SIP-port lines kept."""
     ports = {str(p) for p in sip_ports}
-    per_source: Counter[str] = Counter()
-    per_source_sip: Counter[str] = Counter()
+    found = _ENTRY.findall("\n" + text)
+    per_source: Counter[str] = Counter(map(itemgetter(2), found))
     protocols: Counter[str] = Counter()
+    for (first, third), n in Counter(map(itemgetter(0, 1), found)).items():
+        protocols[third if first in ("ipv4", "ipv6") else first] += n
+    sip_found = [f for f in found if f[3] in ports or f[4] in ports]
+    per_source_sip: Counter[str] = Counter(map(itemgetter(2), sip_found))
     sip: list[ConntrackEntry] = []
-    sip_total = scanned = 0
-    for line in text.splitlines():
-        at = line.find("src=")
-        if at < 0:
-            continue
-        scanned += 1
-        source = line[at + 4 : line.find(" ", at)]
-        per_source[source] += 1
-        head = line[:at].split()
-        protocols[
-            head[2]
-            if head and head[0] in ("ipv4", "ipv6") and len(head) > 2
-            else (head[0] if head else "?")
-        ] += 1
-        sp = line.find("sport=", at)
-        dp = line.find("dport=", at)
-        sport = line[sp + 6 : line.find(" ", sp)] if sp > 0 else ""
-        dport = line[dp + 6 : line.find(" ", dp)] if dp > 0 else ""
-        if sport in ports or dport in ports:
-            sip_total += 1
-            per_source_sip[source] += 1
-            if len(sip) < max_sip:
+    if sip_found:
+        for line in _lines_naming(text, [f"port={p}" for p in sorted(ports)]):
+            match = _ENTRY.match("\n" + line)
+            if match is not None and (match[4] in ports or match[5] in ports):
                 entry = parse_conntrack_line(line)
                 if entry is not None:
                     sip.append(entry)
+                    if len(sip) >= max_sip:
+                        break
     top_sources = tuple(
         SourceCount(address, count, per_source_sip.get(address, 0))
         for address, count in per_source.most_common(top)
     )
-    return top_sources, tuple(sip), sip_total, dict(protocols), scanned
+    return top_sources, tuple(sip), len(sip_found), dict(protocols), len(found)
+
+
+def _lines_naming(text: str, needles: list[str]) -> list[str]:
+    """The lines holding one of `needles` (followed by a non-digit), in text order:
+    found with str.find, so only those lines are touched."""
+    starts: set[int] = set()
+    for needle in needles:
+        at = text.find(needle)
+        while at >= 0:
+            end = at + len(needle)
+            if end == len(text) or not text[end].isdigit():
+                starts.add(text.rfind("\n", 0, at) + 1)
+            at = text.find(needle, end)
+    out = []
+    for start in sorted(starts):
+        end = text.find("\n", start)
+        out.append(text[start:] if end < 0 else text[start:end])
+    return out
 
 
 def parse_conntrack_entries(text: str) -> Iterator[ConntrackEntry]:
