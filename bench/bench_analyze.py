@@ -3,11 +3,11 @@
     python bench/bench_analyze.py [--calls 30000] [--rate 800] [--capture F] [--runs 3]
 
 Without --capture it first makes one: a SIPp UAS on 127.0.0.1:5098 and a SIPp UAC
-placing `--calls` calls at `--rate` per second (each call is 7 SIP messages: INVITE,
-100, 180, 200, ACK, BYE, 200), captured by tcpdump on lo. Both SIPp runs are bounded
+placing `--calls` calls at `--rate` per second (each call is 6 SIP messages: INVITE,
+180, 200, ACK, BYE, 200; SIPp's UAS scenario sends no 100), captured by tcpdump on lo. Both SIPp runs are bounded
 by their call count and a timeout; tcpdump is stopped by its PID. Then each tool
-reads the capture `--runs` times; the best wall time and the peak RSS are reported,
-with vostui's figures as ratios against each baseline.
+reads the capture `--runs` times; the best wall time, its CPU time and the peak RSS
+are reported, with vostui's figures as ratios against each baseline.
 """
 
 from __future__ import annotations
