@@ -14,12 +14,14 @@ interval, and says how many it read out of how many.
 from __future__ import annotations
 
 import re
+import socket
 import time
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from operator import itemgetter
 
+from vostui.host import ct_netlink
 from vostui.host.access import HostAccess, explain_failure
 from vostui.host.rates import RateTracker
 
@@ -92,8 +94,9 @@ class ConntrackEntriesSnapshot:
     sip_entries: tuple[ConntrackEntry, ...] = ()  # on the SIP ports, at most MAX_SIP_ENTRIES
     sip_total: int = 0  # SIP-port entries among those scanned
     by_protocol: Mapping[str, int] | None = None
-    source: str = ""  # "/proc/net/nf_conntrack" or "netlink"
+    source: str = ""  # "netlink", "/proc/net/nf_conntrack" or "conntrack -L"
     seconds: float = 0.0  # how long the read took
+    skipped: int = 0  # netlink messages that could not be read (not in `scanned`)
     problem: str = ""
     fix: str = ""
 
@@ -288,6 +291,28 @@ def parse_conntrack_line(line: str) -> ConntrackEntry | None:
     )
 
 
+Summary = tuple[tuple[SourceCount, ...], tuple[ConntrackEntry, ...], int, dict[str, int], int]
+
+
+def address_text(text: str) -> str:
+    """An address as inet_ntop writes it: /proc prints IPv6 in full (all eight groups
+    of four digits), netlink and `conntrack -L` compressed; one form on screen."""
+    if ":" not in text:
+        return text
+    try:
+        return socket.inet_ntop(socket.AF_INET6, socket.inet_pton(socket.AF_INET6, text))
+    except (OSError, ValueError):
+        return text
+
+
+def _shown(entry: ConntrackEntry) -> ConntrackEntry:
+    if ":" not in entry.source and ":" not in entry.destination:
+        return entry
+    return replace(
+        entry, source=address_text(entry.source), destination=address_text(entry.destination)
+    )
+
+
 def summarize_entries(
     entries: Iterable[ConntrackEntry],
     sip_ports: Iterable[int],
@@ -310,9 +335,9 @@ def summarize_entries(
             sip_total += 1
             per_source_sip[entry.source] += 1
             if len(sip) < max_sip:
-                sip.append(entry)
+                sip.append(_shown(entry))
     top_sources = tuple(
-        SourceCount(address, count, per_source_sip.get(address, 0))
+        SourceCount(address_text(address), count, per_source_sip.get(address, 0))
         for address, count in per_source.most_common(top)
     )
     return top_sources, tuple(sip), sip_total, dict(protocols), scanned
@@ -326,7 +351,8 @@ def summarize_entries(
 # "^" in multiline mode is tried at every character. No lazy scan over the line either:
 # `src=` holds its first "=".
 _ENTRY = re.compile(
-    r"\n(\S+)[ \t]+\S+[ \t]+(\S+)[^=\n]* src=(\S+) dst=\S+(?: sport=(\d+) dport=(\d+))?"
+    r"\n(\S+)[ \t]+\S+[ \t]+(\S+)(?:[^=\n]*|[^\n]*?) src=(\S+) dst=\S+"
+    r"(?: sport=(\d+) dport=(\d+))?"
 )
 
 
@@ -355,14 +381,48 @@ def summarize_text(
             if match is not None and (match[4] in ports or match[5] in ports):
                 entry = parse_conntrack_line(line)
                 if entry is not None:
-                    sip.append(entry)
+                    sip.append(_shown(entry))
                     if len(sip) >= max_sip:
                         break
     top_sources = tuple(
-        SourceCount(address, count, per_source_sip.get(address, 0))
+        SourceCount(address_text(address), count, per_source_sip.get(address, 0))
         for address, count in per_source.most_common(top)
     )
     return top_sources, tuple(sip), len(sip_found), dict(protocols), len(found)
+
+
+def summarize_found(
+    batches: ct_netlink.Batches, top: int = TOP_SOURCES, max_sip: int = MAX_SIP_ENTRIES
+) -> Summary:
+    """Like `summarize_text` over the entries a ctnetlink dump gave: counted on the raw
+    bytes (in C); only the top sources and the SIP entries kept become text."""
+    found = batches.found
+    ports = batches.sip_ports
+    ported = ct_netlink.PORTED
+    per_source: Counter[bytes] = Counter(map(itemgetter(0), found))
+    sip_found = [f for f in found if (f[2] in ports or f[3] in ports) and f[1][0] in ported]
+    per_source_sip: Counter[bytes] = Counter(map(itemgetter(0), sip_found))
+    top_sources = tuple(
+        SourceCount(ct_netlink.source_of(key), count, per_source_sip.get(key, 0))
+        for key, count in per_source.most_common(top)
+    )
+    sip = tuple(_entry_of(flow) for flow in batches.sip[:max_sip])
+    return top_sources, sip, len(sip_found), ct_netlink.protocol_counts(found), len(found)
+
+
+def _entry_of(flow: ct_netlink.Flow) -> ConntrackEntry:
+    status = flow.status or 0
+    return ConntrackEntry(
+        protocol=ct_netlink.protocol_name(flow.protocol),
+        source=ct_netlink.address_text(flow.source),
+        destination=ct_netlink.address_text(flow.destination),
+        sport=flow.sport,
+        dport=flow.dport,
+        timeout=flow.timeout,
+        state=flow.state,
+        unreplied=not status & ct_netlink.IPS_SEEN_REPLY,
+        assured=bool(status & ct_netlink.IPS_ASSURED),
+    )
 
 
 def _lines_naming(text: str, needles: list[str]) -> list[str]:
@@ -403,34 +463,38 @@ class ConntrackEntriesCollector:
         self.access = access or HostAccess()
         self.sip_ports = tuple(sip_ports)
         self.cap = cap
-        self.netlink = netlink
+        self.netlink = netlink  # ctnetlink first (local only), the text when it fails
+        self.retry_after = 60.0
+        self.why_not_netlink = ""
+        self._netlink_off_until = 0.0
+        self._skipped = 0
 
     def poll(self) -> ConntrackEntriesSnapshot:
         at = time.time()
         started = time.monotonic()
-        files = self.access.read_files([ENTRIES_PATH], max_lines=self.cap)
         count_text = self.access.read(COUNT_PATHS[0]) if self.access.local else None
-        text = files.get(ENTRIES_PATH)
-        source = ENTRIES_PATH
         entries: Iterable[ConntrackEntry] = ()
-        summary = None
-        if text is not None:
-            summary = summarize_text(text, self.sip_ports)
-        elif self.netlink and self.access.local:
-            entries = _netlink_entries(self.cap)
-            source = "netlink"
-        else:
-            result = self.access.run(["conntrack", "-L"], timeout=10)
-            if not result.ok:
-                problem, fix = explain_failure(result, "conntrack")
-                why = files.errors.get(ENTRIES_PATH, "")
-                if "No such file" in why and result.missing:
-                    problem = "connection tracking entries are not readable here"
-                    fix = "load nf_conntrack, or install conntrack (conntrack-tools)"
-                return ConntrackEntriesSnapshot(at, cap=self.cap, problem=problem, fix=fix)
-            lines = result.stdout.splitlines()[: self.cap]
-            entries = parse_conntrack_entries("\n".join(lines))
-            source = "conntrack -L"
+        summary = self._netlink_summary() if self.netlink and self.access.local else None
+        source = "netlink"
+        skipped = self._skipped if summary is not None else 0
+        if summary is None:
+            files = self.access.read_files([ENTRIES_PATH], max_lines=self.cap)
+            text = files.get(ENTRIES_PATH)
+            source = ENTRIES_PATH
+            if text is not None:
+                summary = summarize_text(text, self.sip_ports)
+            else:
+                result = self.access.run(["conntrack", "-L"], timeout=10)
+                if not result.ok:
+                    problem, fix = explain_failure(result, "conntrack")
+                    why = files.errors.get(ENTRIES_PATH, "")
+                    if "No such file" in why and result.missing:
+                        problem = "connection tracking entries are not readable here"
+                        fix = "load nf_conntrack, or install conntrack (conntrack-tools)"
+                    return ConntrackEntriesSnapshot(at, cap=self.cap, problem=problem, fix=fix)
+                lines = result.stdout.splitlines()[: self.cap]
+                entries = parse_conntrack_entries("\n".join(lines))
+                source = "conntrack -L"
         if summary is None:
             summary = summarize_entries(entries, self.sip_ports)
         top, sip, sip_total, protocols, scanned = summary
@@ -450,51 +514,23 @@ class ConntrackEntriesCollector:
             by_protocol=protocols,
             source=source,
             seconds=time.monotonic() - started,
+            skipped=skipped,
         )
 
-
-def _netlink_entries(cap: int) -> Iterator[ConntrackEntry]:
-    """Entries over netlink with pyroute2 (for kernels without /proc/net/nf_conntrack)."""
-    try:
-        from pyroute2 import Conntrack
-    except ImportError:
-        return
-    try:
-        with Conntrack() as ct:
-            for n, msg in enumerate(ct.dump_entries()):
-                if n >= cap:
-                    break
-                entry = _entry_from_netlink(msg)
-                if entry is not None:
-                    yield entry
-    except Exception:  # a netlink error ends the sample; what was read still counts
-        return
-
-
-def _entry_from_netlink(msg: object) -> ConntrackEntry | None:
-    get = getattr(msg, "get_attr", None) or getattr(msg, "get", None)
-    if get is None:
-        return None
-    orig = get("CTA_TUPLE_ORIG")
-    if orig is None:
-        return None
-    ip = orig.get_attr("CTA_TUPLE_IP")
-    proto = orig.get_attr("CTA_TUPLE_PROTO")
-    if ip is None or proto is None:
-        return None
-    source = ip.get_attr("CTA_IP_V4_SRC") or ip.get_attr("CTA_IP_V6_SRC") or ""
-    destination = ip.get_attr("CTA_IP_V4_DST") or ip.get_attr("CTA_IP_V6_DST") or ""
-    number = proto.get_attr("CTA_PROTO_NUM")
-    name = {6: "tcp", 17: "udp", 1: "icmp", 58: "icmpv6", 132: "sctp"}.get(number, str(number))
-    status = get("CTA_STATUS") or 0
-    return ConntrackEntry(
-        protocol=name,
-        source=str(source),
-        destination=str(destination),
-        sport=proto.get_attr("CTA_PROTO_SRC_PORT"),
-        dport=proto.get_attr("CTA_PROTO_DST_PORT"),
-        timeout=get("CTA_TIMEOUT"),
-        state="",
-        unreplied=not (status & 2),  # IPS_SEEN_REPLY
-        assured=bool(status & 4),  # IPS_ASSURED
-    )
+    def _netlink_summary(self) -> Summary | None:
+        """The summary over ctnetlink, or None (then the text is read): netlink failed
+        now, or within the last `retry_after` seconds (not root, module missing)."""
+        if time.monotonic() < self._netlink_off_until:
+            return None
+        try:
+            batches = ct_netlink.read_entries(self.cap, self.sip_ports, MAX_SIP_ENTRIES)
+        except ct_netlink.CtNetlinkFailed as exc:
+            self.why_not_netlink = str(exc)
+            self._netlink_off_until = time.monotonic() + self.retry_after
+            return None
+        except Exception as exc:  # never a traceback from a poll: the text path remains
+            self.why_not_netlink = f"ctnetlink: {exc!r}"
+            self._netlink_off_until = time.monotonic() + self.retry_after
+            return None
+        self._skipped = batches.skipped
+        return summarize_found(batches)
