@@ -313,6 +313,11 @@ def counters_json(snapshot: EngineSnapshot) -> dict[str, Any]:
     }
 
 
+# One encoder each, made once: json.dumps with options builds a new one per call.
+_COMPACT = json.JSONEncoder(separators=(",", ":"))
+_INDENTED = json.JSONEncoder(indent=1)
+
+
 def write_json(
     stream: TextIO, head: Mapping[str, object], lists: Mapping[str, Iterable[object]], indent: bool
 ) -> None:
@@ -320,8 +325,7 @@ def write_json(
     stands in memory as a whole. Indented for a person at a terminal; compact (and
     encoded by the C encoder) for a pipe."""
 
-    def dump(value: object) -> str:
-        return json.dumps(value, indent=1) if indent else json.dumps(value, separators=(",", ":"))
+    dump = _INDENTED.encode if indent else _COMPACT.encode
 
     sep = ",\n" if indent else ","
     stream.write("{")

@@ -30,7 +30,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from vostui.engine.dialog import ENDED, Dialog
-from vostui.engine.snapshot import CallView
+from vostui.engine.snapshot import CallView, new_call_view
 
 CORRELATION_HEADERS = ("x-call-id", "x-cid", "x-orig-call-id")
 PROBLEM_STATES = frozenset({"rejected", "timed_out"})
@@ -97,7 +97,7 @@ class Call:
             or a.ack_missing
             or any(leg.ack_missing or leg.state == "timed_out" for leg in legs)
         )
-        self.cached = CallView(
+        self.cached = new_call_view(
             key=self.key,
             legs=legs,
             caller=a.caller,

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from vostui.engine.snapshot import LegView, MediaEndpoint, MessageRecord
+from vostui.engine.snapshot import LegView, MediaEndpoint, MessageRecord, new_leg_view
 from vostui.net.datagram import Datagram
 from vostui.sip.message import Media, SipMessage
 
@@ -297,7 +297,7 @@ class Dialog:
     def view(self) -> LegView:
         if self.cached is not None and not self.dirty:
             return self.cached
-        self.cached = LegView(
+        self.cached = new_leg_view(
             call_id=self.call_id,
             role=self.role,
             caller=self.caller,

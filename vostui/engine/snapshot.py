@@ -121,6 +121,10 @@ class LegView:
         return max(0.0, (self.ended if self.ended is not None else now) - self.start)
 
 
+# Built for every changed leg at every snapshot (see vostui.frozen).
+new_leg_view = fast_constructor(LegView)
+
+
 @dataclass(slots=True, frozen=True)
 class CallView:
     """A call as the operator thinks of it: the A-leg and every B-leg attempt in order."""
@@ -151,6 +155,9 @@ class CallView:
         if self.answered is None:
             return 0.0
         return max(0.0, (self.ended if self.ended is not None else now) - self.answered)
+
+
+new_call_view = fast_constructor(CallView)
 
 
 @dataclass(slots=True, frozen=True)
