@@ -397,10 +397,8 @@ def summarize_found(
     """Like `summarize_text` over the entries a ctnetlink dump gave: counted on the raw
     bytes (in C); only the top sources and the SIP entries kept become text."""
     found = batches.found
-    ports = batches.sip_ports
-    ported = ct_netlink.PORTED
     per_source: Counter[bytes] = Counter(map(itemgetter(0), found))
-    sip_found = [f for f in found if (f[2] in ports or f[3] in ports) and f[1][0] in ported]
+    sip_found = [found[i] for i in batches.sip_found]
     per_source_sip: Counter[bytes] = Counter(map(itemgetter(0), sip_found))
     top_sources = tuple(
         SourceCount(ct_netlink.source_of(key), count, per_source_sip.get(key, 0))

@@ -30,7 +30,8 @@ import time
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from operator import itemgetter
+from itertools import compress
+from operator import itemgetter, or_
 
 NETLINK_NETFILTER = 12
 NFNL_SUBSYS_CTNETLINK = 1
@@ -309,6 +310,7 @@ class Batches:
     max_sip: int
     found: list[Found] = field(default_factory=list)
     sip: list[Flow] = field(default_factory=list)  # the SIP-port entries kept
+    sip_found: list[int] = field(default_factory=list)  # indexes in `found` of SIP entries
     skipped: int = 0  # messages neither path could read
     walked: int = 0  # batches read by the attribute walk
     done: bool = False
@@ -355,7 +357,7 @@ class Batches:
         head = _HEADER.pack(0, CT_NEW, NLM_F_MULTI, self.seq, self.port_id)[4:]
         if not matched or body[4:16] != head:
             return False
-        if body.count(ours) != matched or body.count(head) != matched:
+        if body.count(ours) != matched:  # each match holds `ours` once, in its head
             return False
         last = body.rfind(head) - 4
         return last + ((_HEADER.unpack_from(body, last)[0] + 3) & ~3) == len(body)
@@ -364,19 +366,20 @@ class Batches:
         room = self.cap - len(self.found)
         if len(found) > room:
             found = found[:room]
+        first = len(self.found)
         self.found.extend(found)
-        if len(self.sip) >= self.max_sip:
-            return
-        ports = self.sip_ports
-        wanted = [
-            i
-            for i, entry in enumerate(found)
-            if (entry[2] in ports or entry[3] in ports) and entry[1][0] in PORTED
-        ]
+        # SIP-port entries by index, found in C (map and compress, no Python loop).
+        has = self.sip_ports.__contains__
+        flags = map(or_, map(has, map(itemgetter(2), found)), map(has, map(itemgetter(3), found)))
+        wanted = [i for i in compress(range(len(found)), flags) if found[i][1][0] in PORTED]
         if not wanted:
             return
+        self.sip_found.extend(first + i for i in wanted)
+        need = self.max_sip - len(self.sip)
+        if need <= 0:
+            return
         starts = _starts(body)
-        for i in wanted[: self.max_sip - len(self.sip)]:
+        for i in wanted[:need]:
             flow = decode_message(body, starts[i], starts[i + 1])
             if flow is not None:
                 self.sip.append(flow)
@@ -409,16 +412,17 @@ class Batches:
             start += (length + 3) & ~3
         room = self.cap - len(self.found)
         found, starts = found[:room], starts[:room]
+        first = len(self.found)
         self.found.extend(found)
         ports = self.sip_ports
-        for entry, at in zip(found, starts, strict=True):
-            if len(self.sip) >= self.max_sip:
-                break
+        for i, (entry, at) in enumerate(zip(found, starts, strict=True)):
             if (entry[2] in ports or entry[3] in ports) and entry[1][0] in PORTED:
-                end = at + _HEADER.unpack_from(body, at)[0]
-                flow = decode_message(body, at, end)
-                if flow is not None:
-                    self.sip.append(flow)
+                self.sip_found.append(first + i)
+                if len(self.sip) < self.max_sip:
+                    end = at + _HEADER.unpack_from(body, at)[0]
+                    flow = decode_message(body, at, end)
+                    if flow is not None:
+                        self.sip.append(flow)
 
 
 def _starts(body: bytes) -> list[int]:
