@@ -159,6 +159,10 @@ def run_measure(args: argparse.Namespace) -> None:
         "conntrack": ConntrackCollector(),
         "conntrack_entries (cap 5000)": ConntrackEntriesCollector(sip_ports=ports),
         "conntrack_entries (no cap)": ConntrackEntriesCollector(sip_ports=ports, cap=10**7),
+        # For comparison: the /proc text read (before ctnetlink, and its fallback).
+        "conntrack_entries (cap 5000, /proc text)": ConntrackEntriesCollector(
+            sip_ports=ports, netlink=False
+        ),
         "udp": UdpCollector(sip_ports=ports),
         "system": SystemCollector(config.log_files),
         "processes": ProcessCollector(config.softswitch_processes),
@@ -295,6 +299,16 @@ def report(backend: str, data: dict, args: argparse.Namespace, fill: float) -> N
         f"default schedule (1 s; recent and processes 2 s; entries every 10 s, cap 5000): "
         f"{defaults / 10:.2f} % of a core"
     )
+    everything = every_second + by["conntrack_entries (cap 5000)"]
+    print(
+        f"every collector every 1 s, the entry listing too (cap 5000): "
+        f"{everything / 10:.2f} % of a core"
+    )
+    if "conntrack_entries (cap 5000, /proc text)" in by:
+        text_row = every_second + by["conntrack_entries (cap 5000, /proc text)"]
+        print(
+            f"the same with the entry listing read from /proc text: {text_row / 10:.2f} % of a core"
+        )
     print(
         f"pyroute2 netlink count: {extra['pyroute2_count_ms']} ms per call "
         "(the collector reads /proc/sys/net/netfilter/nf_conntrack_count instead)"
