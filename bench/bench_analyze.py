@@ -4,8 +4,9 @@
 
 Without --capture it first makes one: a SIPp UAS on 127.0.0.1:5098 and a SIPp UAC
 placing `--calls` calls at `--rate` per second (each call is 6 SIP messages: INVITE,
-180, 200, ACK, BYE, 200; SIPp's UAS scenario sends no 100), captured by tcpdump on lo. Both SIPp runs are bounded
-by their call count and a timeout; tcpdump is stopped by its PID. Then each tool
+180, 200, ACK, BYE, 200; SIPp's UAS scenario sends no 100), captured by tcpdump on
+lo. Both SIPp runs are bounded by their call count and a timeout; tcpdump is stopped
+by its PID. Then each tool
 reads the capture `--runs` times; the best wall time, its CPU time and the peak RSS
 are reported, with vostui's figures as ratios against each baseline.
 """
