@@ -634,3 +634,4 @@ def test_a_parsed_message_survives_copy_and_pickle_before_its_fields_are_read() 
     data = invite()
     for clone in (copy.deepcopy, copy.copy, lambda m: pickle.loads(pickle.dumps(m))):
         assert clone(parse_message(data)) == parse_message(data)
+        assert hash(clone(parse_message(data))) == hash(parse_message(data))
