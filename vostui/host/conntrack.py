@@ -414,8 +414,8 @@ def _entry_of(flow: ct_netlink.Flow) -> ConntrackEntry:
         protocol=ct_netlink.protocol_name(flow.protocol),
         source=ct_netlink.address_text(flow.source),
         destination=ct_netlink.address_text(flow.destination),
-        sport=flow.sport,
-        dport=flow.dport,
+        sport=flow.sport if flow.protocol in ct_netlink.PORTED else None,
+        dport=flow.dport if flow.protocol in ct_netlink.PORTED else None,
         timeout=flow.timeout,
         state=flow.state,
         unreplied=not status & ct_netlink.IPS_SEEN_REPLY,
@@ -472,7 +472,10 @@ class ConntrackEntriesCollector:
         started = time.monotonic()
         count_text = self.access.read(COUNT_PATHS[0]) if self.access.local else None
         entries: Iterable[ConntrackEntry] = ()
-        summary = self._netlink_summary() if self.netlink and self.access.local else None
+        # Only where nf_conntrack is loaded: a ctnetlink request makes the kernel load
+        # nf_conntrack_netlink, and nf_conntrack with it, on a host that runs without.
+        loaded = self.access.local and count_text is not None
+        summary = self._netlink_summary() if self.netlink and loaded else None
         source = "netlink"
         skipped = self._skipped if summary is not None else 0
         if summary is None:

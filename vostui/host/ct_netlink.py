@@ -31,7 +31,7 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from itertools import compress
-from operator import itemgetter, or_
+from operator import itemgetter, not_, or_
 
 NETLINK_NETFILTER = 12
 NFNL_SUBSYS_CTNETLINK = 1
@@ -79,6 +79,10 @@ PROTOCOL_NAMES = {
 # Protocols whose ports /proc prints (GRE's keys come over netlink as ports too, but
 # /proc prints them as srckey/dstkey: they are not ports).
 PORTED = frozenset({6, 17, 33, 132, 136})
+# Protocols whose own tracker sends ports (GRE: its keys). Without that tracker (its
+# module not loaded, as on CentOS 7 by default; DCCP's gone in recent kernels) the
+# generic tracker keeps the entry: no ports, and /proc names it "unknown".
+_TRACKER_SENDS_PORTS = PORTED | {47}
 # CTA_PROTOINFO_<proto> number and the state names /proc prints for it.
 _STATE_NAMES: dict[int, tuple[int, tuple[str, ...]]] = {
     6: (
@@ -210,7 +214,8 @@ def _first(buf: bytes, start: int, end: int, kind: int) -> tuple[int, int] | Non
 
 @dataclass(frozen=True, slots=True)
 class Flow:
-    """One entry's original tuple and state, decoded attribute by attribute."""
+    """One entry's original tuple and state, decoded attribute by attribute. `sport` and
+    `dport` as sent, as the fast pattern cuts them out: GRE's keys too."""
 
     family: int
     source: bytes  # 4 or 16 bytes
@@ -263,7 +268,6 @@ def decode_message(buf: bytes, start: int, end: int) -> Flow | None:
             ports[kind] = _U16.unpack_from(buf, a)[0]
     if number is None:
         return None
-    ported = number in PORTED
     timeout = status = None
     state = ""
     for kind, a, b in _attrs(buf, start + 20, end):
@@ -278,8 +282,8 @@ def decode_message(buf: bytes, start: int, end: int) -> Flow | None:
         source,
         destination,
         number,
-        ports.get(CTA_PROTO_SRC_PORT) if ported else None,
-        ports.get(CTA_PROTO_DST_PORT) if ported else None,
+        ports.get(CTA_PROTO_SRC_PORT),
+        ports.get(CTA_PROTO_DST_PORT),
         timeout,
         state,
         status,
@@ -491,7 +495,14 @@ def source_of(key: bytes) -> str:
 
 
 def protocol_counts(found: list[Found]) -> dict[str, int]:
+    """Entries per protocol name, as /proc names them: a protocol whose tracker sends
+    ports but that came without any is kept by the generic tracker ("unknown")."""
     counts: Counter[str] = Counter()
+    portless = Counter(compress(map(itemgetter(1), found), map(not_, map(itemgetter(2), found))))
     for number, n in Counter(map(itemgetter(1), found)).items():
-        counts[protocol_name(number[0])] += n
+        generic = portless[number] if number[0] in _TRACKER_SENDS_PORTS else 0
+        if n > generic:
+            counts[protocol_name(number[0])] += n - generic
+        if generic:
+            counts["unknown"] += generic
     return dict(counts)
