@@ -16,6 +16,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 
@@ -23,6 +24,7 @@ from vostui.host import ct_netlink
 from vostui.host.access import HostAccess
 from vostui.host.conntrack import (
     COUNT_PATHS,
+    ENTRIES_PATH,
     ConntrackEntriesCollector,
     SourceCount,
     summarize_found,
@@ -247,3 +249,28 @@ def test_protocols_named_as_proc_names_them() -> None:
     # The SCTP entry on 5060 is a SIP entry; GRE's key 5060 is not a port.
     assert [e.protocol for e in summarize_found(fast)[1]] == ["sctp"]
     assert [e.protocol for e in summarize_found(slow)[1]] == ["sctp"]
+
+
+class WithoutConntrackAtAll(WithoutConntrack):
+    """No count file and no /proc/net/nf_conntrack; records the commands it is asked
+    to run (`conntrack -L` would load the module too)."""
+
+    ran: ClassVar[list[list[str]]] = []  # HostAccess is frozen: the record is the class's
+
+    def read_files(self, patterns, max_lines: int = 0):  # type: ignore[no-untyped-def]
+        from vostui.host.access import Files
+
+        files = super().read_files([p for p in patterns if p != ENTRIES_PATH], max_lines)
+        return Files(files.text, {**files.errors, ENTRIES_PATH: "No such file or directory"})
+
+    def run(self, argv, timeout=None):  # type: ignore[no-untyped-def]
+        WithoutConntrackAtAll.ran.append(list(argv))
+        return super().run(argv, timeout)
+
+
+def test_nothing_is_listed_or_loaded_where_nf_conntrack_is_not_loaded() -> None:
+    WithoutConntrackAtAll.ran.clear()
+    snap = ConntrackEntriesCollector(WithoutConntrackAtAll(), cap=10).poll()
+    # Neither netlink nor `conntrack -L` was asked: either would load the module.
+    assert WithoutConntrackAtAll.ran == []
+    assert snap.problem.startswith("connection tracking is not loaded")

@@ -484,6 +484,14 @@ class ConntrackEntriesCollector:
             source = ENTRIES_PATH
             if text is not None:
                 summary = summarize_text(text, self.sip_ports)
+            elif self.access.local and count_text is None:
+                # `conntrack -L` would load nf_conntrack too: a monitor loads no module.
+                return ConntrackEntriesSnapshot(
+                    at,
+                    cap=self.cap,
+                    problem="connection tracking is not loaded (no nf_conntrack_count)",
+                    fix="nothing to list until a stateful rule loads it",
+                )
             else:
                 result = self.access.run(["conntrack", "-L"], timeout=10)
                 if not result.ok:
