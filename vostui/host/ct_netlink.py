@@ -33,17 +33,21 @@ from dataclasses import dataclass, field
 from itertools import compress
 from operator import itemgetter, not_, or_
 
-NETLINK_NETFILTER = 12
+from vostui.host.netlink import ATTR as _ATTR
+from vostui.host.netlink import HEADER as _HEADER
+from vostui.host.netlink import (
+    NETLINK_NETFILTER,
+    NLM_F_DUMP,
+    NLM_F_MULTI,
+    NLM_F_REQUEST,
+    NLMSG_DONE,
+    NLMSG_ERROR,
+)
+from vostui.host.netlink import attributes as _attrs
+
 NFNL_SUBSYS_CTNETLINK = 1
 IPCTNL_MSG_CT_NEW = 0
 IPCTNL_MSG_CT_GET = 1
-NLMSG_NOOP = 1
-NLMSG_ERROR = 2
-NLMSG_DONE = 3
-NLM_F_REQUEST = 0x1
-NLM_F_MULTI = 0x2
-NLM_F_DUMP = 0x300
-NLA_TYPE_MASK = 0x3FFF
 
 CTA_TUPLE_ORIG = 1
 CTA_STATUS = 3
@@ -132,8 +136,6 @@ _STATE_NAMES: dict[int, tuple[int, tuple[str, ...]]] = {
     ),
 }
 
-_HEADER = struct.Struct("=IHHII")  # nlmsghdr: length, type, flags, sequence, port id
-_ATTR = struct.Struct("=HH")  # netlink attribute headers are in the host's byte order
 _U32 = struct.Struct(">I")
 _U16 = struct.Struct(">H")
 _CHUNK = 1 << 16  # a dump batch is at most 32 KB; a shorter buffer would cut it
@@ -193,16 +195,6 @@ def fast_pattern(seq: int, port_id: int) -> re.Pattern[bytes]:
         + ports,
         re.DOTALL,
     )
-
-
-def _attrs(buf: bytes, start: int, end: int) -> Iterable[tuple[int, int, int]]:
-    """(type, data start, data end) of each netlink attribute in buf[start:end]."""
-    while start + 4 <= end:
-        length, kind = _ATTR.unpack_from(buf, start)
-        if length < 4 or start + length > end:
-            return
-        yield kind & NLA_TYPE_MASK, start + 4, start + length
-        start += (length + 3) & ~3
 
 
 def _first(buf: bytes, start: int, end: int, kind: int) -> tuple[int, int] | None:

@@ -29,8 +29,19 @@ from dataclasses import dataclass
 from typing import Any
 
 from vostui.host.iptables import Reading, SavedTable, picker
+from vostui.host.netlink import ATTR as _ATTR
+from vostui.host.netlink import HEADER as _HEADER
+from vostui.host.netlink import (
+    NETLINK_NETFILTER,
+    NLM_F_DUMP,
+    NLM_F_DUMP_INTR,
+    NLM_F_MULTI,
+    NLM_F_REQUEST,
+    NLMSG_DONE,
+    NLMSG_ERROR,
+)
+from vostui.host.netlink import attributes as _attrs
 
-NETLINK_NETFILTER = 12
 NFNL_SUBSYS_NFTABLES = 10
 NFT_MSG_NEWCHAIN = 3
 NFT_MSG_GETCHAIN = 4
@@ -38,13 +49,6 @@ NFT_MSG_NEWRULE = 6
 NFT_MSG_GETRULE = 7
 NFT_MSG_NEWGEN = 15
 NFT_MSG_GETGEN = 16
-NLMSG_ERROR = 2
-NLMSG_DONE = 3
-NLM_F_REQUEST = 0x1
-NLM_F_MULTI = 0x2
-NLM_F_DUMP_INTR = 0x10
-NLM_F_DUMP = 0x300
-NLA_TYPE_MASK = 0x3FFF
 NFTA_GEN_ID = 1
 NFTA_RULE_TABLE = 1
 NFTA_RULE_CHAIN = 2
@@ -59,8 +63,6 @@ NFTA_CHAIN_NAME = 3
 NFTA_CHAIN_COUNTERS = 8
 NFPROTO = {"ipv4": 2, "ipv6": 10}
 
-_HEADER = struct.Struct("=IHHII")  # nlmsghdr: length, type, flags, sequence, port id
-_ATTR = struct.Struct("=HH")
 _U64 = struct.Struct(">Q")
 _U32 = struct.Struct(">I")
 # NFTA_EXPR_NAME "counter": the attribute header (length 12, type 1, in the host's byte
@@ -75,16 +77,6 @@ class NetlinkFailed(Exception):
 
 class DumpChanged(NetlinkFailed):
     """The rule set changed under a dump: read the text again, netlink is fine."""
-
-
-def _attrs(buf: bytes, start: int, end: int) -> Iterable[tuple[int, int, int]]:
-    """(type, data start, data end) of each netlink attribute in buf[start:end]."""
-    while start + 4 <= end:
-        length, kind = _ATTR.unpack_from(buf, start)
-        if length < 4 or start + length > end:
-            return
-        yield kind & NLA_TYPE_MASK, start + 4, start + length
-        start += (length + 3) & ~3
 
 
 def _text(buf: bytes, start: int, end: int) -> str:
