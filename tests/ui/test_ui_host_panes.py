@@ -116,6 +116,7 @@ async def test_conntrack_screen_says_it_read_a_sample() -> None:
         assert isinstance(app.screen, ConntrackScreen)
         text = screen_text(app)
         assert "first 5 of 812344 entries" in text
+        assert "from /proc/net/nf_conntrack" in text  # where the sample came from
         assert "warn 70%" in text and "critical 90%" in text
         assert "insert_failed 0/s" in text and "drop 2.5/s" in text
         assert "udp timeout 30s stream 180s" in text

@@ -540,6 +540,7 @@ class ConntrackScreen(HostScreen):
                     ("sample ", QUIET),
                     (clean_line(entries.sample_note, 120), WARN if entries.capped else ""),
                     (f", read in {entries.seconds * 1000:.0f} ms", QUIET),
+                    (f" from {clean_line(entries.source, 40)}" if entries.source else "", QUIET),
                 ]
             )
         return join_lines(lines)
