@@ -366,7 +366,11 @@ class Engine:
             now=now,
             first=self.first,
             calls=tuple(self.call_views[key] for key in self.calls if key in self.call_views),
-            registrations=tuple(self.reg_views.values()),
+            # In the order they were first seen, as calls: never a set's order (which
+            # changes from run to run with Python's string hashing).
+            registrations=tuple(
+                self.reg_views[key] for key in self.registrations if key in self.reg_views
+            ),
             gateways=self.gateways.views(now),
             sources=sources,
             counters=self.counters(),
