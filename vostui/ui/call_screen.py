@@ -12,14 +12,12 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Container
 from textual.content import Content
-from textual.screen import Screen
 from textual.widgets import Static
 
-from vostui.diagnose import Finding
 from vostui.engine.snapshot import CallView, EngineSnapshot, MessageRecord
 from vostui.ladder import Ladder, build_ladder, clock_ms, namer, render_text
 from vostui.text import clean_line
-from vostui.ui.findings_screen import FindingsBox
+from vostui.ui.findings_screen import FindingsBox, FindingsHolder
 from vostui.ui.format import BAD, GOOD, QUIET, clock, duration, seconds
 from vostui.ui.keybar import KeyBar
 from vostui.ui.ladder_view import LadderView
@@ -39,9 +37,10 @@ def export_name(key: str, suffix: str, when: float | None = None) -> str:
     return f"vostui-{stem}-{stamp}.{suffix}"
 
 
-class CallScreen(Screen[None]):
+class CallScreen(FindingsHolder):
     """Enter on a call opens this; Esc goes back."""
 
+    findings_noun = "call"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape,backspace", "app.pop_screen", "Back", id="call.back"),
         Binding("t", "toggle_time", "Abs/Δ time", id="call.time"),
@@ -77,7 +76,6 @@ class CallScreen(Screen[None]):
         self.delta = False
         self.only_leg: int | None = None
         self.gone = False
-        self.findings: tuple[Finding, ...] = ()
         self._message = message
 
     def open(self, key: str, snapshot: EngineSnapshot, *, message: int = 0) -> None:
@@ -202,30 +200,8 @@ class CallScreen(Screen[None]):
     def show_findings(self, result: DiagnosisResult) -> None:
         self._set_findings(result.for_call(self.key))
 
-    def _set_findings(self, findings: tuple[Finding, ...]) -> None:
-        if bool(findings) != bool(self.findings):
-            self.refresh_bindings()
-        self.findings = findings
-        box = self.query_one(FindingsBox)
-        had_focus = box.has_focus_within
-        box.set_findings(findings)
-        if had_focus and not box.is_open:
-            self.query_one(LadderView).focus()
-
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """`f` is on the key bar only when there is something to open."""
-        return bool(self.findings) if action == "toggle_findings" else True
-
-    def action_toggle_findings(self) -> None:
-        """f: this call's findings in full (evidence, cause, check, fix), or compact again."""
-        box = self.query_one(FindingsBox)
-        if not self.findings:
-            self.notify("no findings for this call", markup=False, timeout=3)
-        elif box.is_open:
-            box.close()
-            self.query_one(LadderView).focus()
-        else:
-            box.open()
+    def findings_home(self) -> LadderView:
+        return self.query_one(LadderView)
 
     # events
 

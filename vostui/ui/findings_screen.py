@@ -20,6 +20,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Container, VerticalScroll
 from textual.content import Content
 from textual.screen import Screen
+from textual.widget import Widget
 from textual.widgets import Static
 
 from vostui.diagnose import Finding, Ref
@@ -581,3 +582,43 @@ def filter_calls(app: Any, text: str) -> None:
     screen.action_focus_pane(1)
     pane.action_filter()
     pane.query_one(Input).value = text  # Input.Changed filters, as typing would
+
+
+class FindingsHolder(Screen[None]):
+    """A screen about one call or registration with its findings in a FindingsBox:
+    `f` opens them in full or closes them, and focus goes back to `findings_home()`."""
+
+    findings_noun = "item"  # "no findings for this <noun>"
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.findings: tuple[Finding, ...] = ()
+
+    def findings_home(self) -> Widget:
+        """The widget that has focus when the findings are closed."""
+        raise NotImplementedError
+
+    def _set_findings(self, findings: tuple[Finding, ...]) -> None:
+        if bool(findings) != bool(self.findings):
+            self.refresh_bindings()
+        self.findings = findings
+        box = self.query_one(FindingsBox)
+        had_focus = box.has_focus_within
+        box.set_findings(findings)
+        if had_focus and not box.is_open:
+            self.findings_home().focus()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """`f` is on the key bar only when there is something to open."""
+        return bool(self.findings) if action == "toggle_findings" else True
+
+    def action_toggle_findings(self) -> None:
+        """f: the findings in full (evidence, cause, check, fix), or compact again."""
+        box = self.query_one(FindingsBox)
+        if not self.findings:
+            self.notify(f"no findings for this {self.findings_noun}", markup=False, timeout=3)
+        elif box.is_open:
+            box.close()
+            self.findings_home().focus()
+        else:
+            box.open()

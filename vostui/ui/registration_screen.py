@@ -10,14 +10,12 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Container
 from textual.content import Content
-from textual.screen import Screen
 from textual.widgets import Static
 
-from vostui.diagnose import Finding
 from vostui.engine.snapshot import EngineSnapshot, MessageRecord, RegistrationView
 from vostui.ladder import arrow_label, clock_ms
 from vostui.text import clean_line
-from vostui.ui.findings_screen import FindingsBox
+from vostui.ui.findings_screen import FindingsBox, FindingsHolder
 from vostui.ui.format import BAD, GOOD, QUIET, clock, duration
 from vostui.ui.keybar import KeyBar
 from vostui.ui.message_view import MessageView
@@ -89,7 +87,8 @@ class HistoryRows:
         )
 
 
-class RegistrationScreen(Screen[None]):
+class RegistrationScreen(FindingsHolder):
+    findings_noun = "registration"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape,backspace", "app.pop_screen", "Back", id="registration.back"),
         Binding("tab", "switch_focus", "History/message", show=False, id="registration.switch"),
@@ -118,7 +117,6 @@ class RegistrationScreen(Screen[None]):
         super().__init__()
         self.key = key
         self.registration = self._find(snapshot)
-        self.findings: tuple[Finding, ...] = ()
 
     def _find(self, snapshot: EngineSnapshot) -> RegistrationView | None:
         for registration in snapshot.registrations:
@@ -210,29 +208,10 @@ class RegistrationScreen(Screen[None]):
     def show_findings(self, result: DiagnosisResult) -> None:
         reg = self.registration
         findings = result.for_registration(reg.account, reg.source) if reg is not None else ()
-        if bool(findings) != bool(self.findings):
-            self.refresh_bindings()
-        self.findings = findings
-        box = self.query_one(FindingsBox)
-        had_focus = box.has_focus_within
-        box.set_findings(findings)
-        if had_focus and not box.is_open:
-            self.query_one("#history", RowTable).focus()
+        self._set_findings(findings)
 
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """`f` is on the key bar only when there is something to open."""
-        return bool(self.findings) if action == "toggle_findings" else True
-
-    def action_toggle_findings(self) -> None:
-        """f: this registration's findings in full, or compact again."""
-        box = self.query_one(FindingsBox)
-        if not self.findings:
-            self.notify("no findings for this registration", markup=False, timeout=3)
-        elif box.is_open:
-            box.close()
-            self.query_one("#history", RowTable).focus()
-        else:
-            box.open()
+    def findings_home(self) -> RowTable:
+        return self.query_one("#history", RowTable)
 
     def action_switch_focus(self) -> None:
         table = self.query_one("#history", RowTable)
