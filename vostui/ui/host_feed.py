@@ -8,6 +8,7 @@ changed, so the cost follows the screen, not the host.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import ClassVar, Protocol
 
 from textual.app import ComposeResult
@@ -174,7 +175,7 @@ def problem_content(what: str, problem: str, fix: str) -> Content:
 Parts = list[tuple[str, str]]  # (text, style) pairs of one line
 
 
-def join_lines(lines: list[Parts]) -> Content:
+def join_lines(lines: Sequence[Parts]) -> Content:
     """One Content of several lines of parts; empty lines are left out."""
     parts: Parts = []
     for line in (line for line in lines if line):

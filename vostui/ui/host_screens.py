@@ -45,7 +45,9 @@ from vostui.ui.firewall_pane import (
 from vostui.ui.format import BAD, QUIET, WARN, clock, count, duration
 from vostui.ui.host_feed import (
     HostView,
+    Parts,
     grouped,
+    join_lines,
     not_running,
     per_second,
     problem_content,
@@ -56,17 +58,6 @@ from vostui.ui.keybar import KeyBar
 from vostui.ui.sparkline import gauge, sparkline
 from vostui.ui.system_pane import cpu_parts, disk_parts, level, memory_parts, udp_parts
 from vostui.ui.table import Cell, ColumnSpec, RowTable, Tone
-
-Parts = list[tuple[str, str]]
-
-
-def join_lines(lines: Sequence[Parts]) -> Content:
-    parts: Parts = []
-    for line in (line for line in lines if line):
-        if parts:
-            parts.append(("\n", ""))
-        parts += line
-    return Content.assemble(*parts)
 
 
 class Rows:
