@@ -5,6 +5,7 @@ Exit codes (every sub-command):
     1  `analyze`: read, but a file was truncated or damaged (results up to the cut)
     2  usage error, unreadable file, not a capture, bad config or filter
   130  interrupted (Ctrl-C)
+  129  the console's terminal hung up (SSH dropped); 143 the console got SIGTERM
 """
 
 from __future__ import annotations

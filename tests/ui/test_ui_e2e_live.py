@@ -10,14 +10,15 @@ neither vostui nor its tcpdump is left running. A second run hangs up the termin
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from tests.ui.tmux_support import alive, children, need, screen, tmux, wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 UAS = ("127.0.0.54", 5094)
@@ -26,52 +27,12 @@ UAC = ("127.0.0.53", 5095)
 pytestmark = [pytest.mark.slow, pytest.mark.root]
 
 
-def need(tool: str) -> str:
-    path = shutil.which(tool)
-    if path is None:
-        pytest.skip(f"{tool} is not installed (.ci/run installs it)")
-    return path
-
-
 @pytest.fixture
 def tools() -> None:
     if os.geteuid() != 0:
         pytest.skip("live capture needs root")
     for tool in ("tmux", "sipp", "tcpdump"):
         need(tool)
-
-
-def tmux(*args: str) -> str:
-    done = subprocess.run(["tmux", *args], capture_output=True, text=True, timeout=10, check=False)
-    return done.stdout
-
-
-def screen(session: str) -> str:
-    return tmux("capture-pane", "-p", "-t", session)
-
-
-def wait_for(what: Callable[[], bool], seconds: float) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if what():
-            return True
-        time.sleep(0.2)
-    return what()
-
-
-def alive(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat") as handle:
-            return handle.read().split(")")[-1].split()[0] != "Z"
-    except OSError:
-        return False
-
-
-def children(pid: int, name: str) -> list[int]:
-    out = subprocess.run(
-        ["pgrep", "-P", str(pid), name], capture_output=True, text=True, check=False
-    )
-    return [int(p) for p in out.stdout.split()]
 
 
 @pytest.fixture

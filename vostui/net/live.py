@@ -24,6 +24,7 @@ import threading
 from collections import deque
 from collections.abc import Iterable, Iterator
 
+from vostui import children
 from vostui.net.capture import CaptureError, CaptureReader, Frame
 from vostui.net.datagram import Datagram
 from vostui.net.decoder import Decoder
@@ -162,7 +163,7 @@ class LiveCapture:
                 return
             env = dict(os.environ, LC_ALL="C")  # English messages, for classify_failure
             try:
-                self._proc = subprocess.Popen(
+                self._proc = children.start(
                     self._cmd,
                     stdin=subprocess.DEVNULL,
                     stdout=subprocess.PIPE,
@@ -265,6 +266,7 @@ class LiveCapture:
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait(timeout=timeout)
+        children.forget(proc)
         if self._stderr_thread is not None:
             self._stderr_thread.join(timeout=timeout)
         if not self._reading and proc.stdout is not None and not proc.stdout.closed:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import gc
 import os
-import signal
 import sys
 import time
 from collections.abc import Iterable, Sequence
@@ -20,11 +19,14 @@ from typing import ClassVar, Protocol
 from textual import on
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
+from textual.driver import Driver
 from textual.screen import Screen
 from textual.theme import Theme
 
+from vostui import children
 from vostui.config import Config
 from vostui.engine.snapshot import EngineSnapshot, MessageRecord
+from vostui.exit_guard import EXIT_HANGUP, ExitGuard
 from vostui.ui.call_screen import CallScreen
 from vostui.ui.calls_pane import CallsPane
 from vostui.ui.commands import commands_for
@@ -43,6 +45,7 @@ from vostui.ui.problem_screen import ProblemScreen
 from vostui.ui.registration_screen import RegistrationScreen
 from vostui.ui.registrations_pane import RegistrationsPane
 from vostui.ui.status_bar import SourceStatusLike
+from vostui.ui.terminal_driver import ConsoleDriver
 from vostui.ui.themes import DEFAULT_THEME, load_themes
 
 
@@ -117,7 +120,9 @@ class VostuiApp(App[int]):
         self.last_refresh_ms = 0.0
         self._stopped = False
         self._problem_dismissed: tuple[str, str] | None = None
-        self._parent_pid = os.getppid()
+        self._event_loop: asyncio.AbstractEventLoop | None = None
+        # SIGHUP, SIGTERM, a dead terminal: set by run_console, None in tests
+        self.exit_guard: ExitGuard | None = None
         self._call_screen: CallScreen | None = None
         self._frozen = False
         # started on mount, stopped with the pipeline; None: that pane says "not watched"
@@ -147,9 +152,7 @@ class VostuiApp(App[int]):
                 self.push_screen(ProblemScreen("capture", f"the capture did not start: {exc}", ""))
         for problem in self.host_feed.start():
             self.notify(problem, severity="warning", markup=False, timeout=10)
-        if not self.deterministic and not self.is_headless:
-            self._watch_signals()
-            self.set_interval(1.0, self._check_terminal)
+        self._event_loop = asyncio.get_running_loop()
         self.pull()
         self.set_interval(max(0.05, self.config.refresh), self.pull)
 
@@ -179,27 +182,27 @@ class VostuiApp(App[int]):
         if name in self.available_themes:
             self.theme = name
 
-    def _watch_signals(self) -> None:
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGHUP, signal.SIGTERM):
-            try:
-                loop.add_signal_handler(sig, self._hang_up)
-            except (NotImplementedError, RuntimeError, ValueError):
-                continue
+    def get_driver_class(self) -> type[Driver]:
+        if sys.platform.startswith("linux"):  # headless runs (tests) use Textual's own
+            return ConsoleDriver  # survives a terminal that hangs up (see terminal_driver)
+        return super().get_driver_class()
 
-    def _check_terminal(self) -> None:
-        """An SSH session that drops may leave us without SIGHUP: look at the tty too."""
-        try:
-            os.tcgetpgrp(sys.__stdin__.fileno() if sys.__stdin__ else 0)
-        except (OSError, ValueError):
-            self._hang_up()
-            return
-        if os.getppid() != self._parent_pid:
-            self._hang_up()
+    def request_exit(self, code: int) -> None:
+        """Leave with `code` (129 hang-up, 143 SIGTERM); callable from any thread."""
+        loop = self._event_loop
+        if loop is not None and not loop.is_closed():
+            loop.call_soon_threadsafe(self._hang_up, code)
 
-    def _hang_up(self) -> None:
+    def terminal_lost(self) -> None:
+        """The terminal refused a write (it hung up): leave (from Textual's output thread)."""
+        if self.exit_guard is not None:
+            self.exit_guard.trigger(EXIT_HANGUP, "terminal write failed")
+        else:
+            self.request_exit(EXIT_HANGUP)
+
+    def _hang_up(self, code: int = EXIT_HANGUP) -> None:
         self.stop_pipeline()
-        self.exit(129, return_code=129)  # 128 + SIGHUP, as a shell reports it
+        self.exit(code, return_code=code)
 
     # the refresh loop
 
@@ -364,11 +367,20 @@ def run_console(config: Config, pipeline: PipelineLike, *, title: str) -> int:
         # files and the demo come from elsewhere; the host panes describe this machine
         host_label="" if getattr(pipeline, "live", True) else "this host",
     )
+    # Installed before Textual starts, so a hang-up during start-up is covered too;
+    # the guard leaves with os._exit if the orderly way has not ended in a few seconds.
+    if not app.is_headless and sys.__stdin__ is not None and sys.__stdin__.isatty():
+        app.exit_guard = ExitGuard(app.request_exit)
+        app.exit_guard.install()
     try:
         app.run()
     except KeyboardInterrupt:  # a SIGINT from outside (kill -INT); Ctrl+C is a key here
         return 130
     finally:
         app.stop_pipeline()
-    # 0 on q, 129 after a hang-up, 1 when Textual stopped on an error (it printed it)
+        children.kill_all()
+        if app.exit_guard is not None:  # and the interpreter's own exit may not hang either
+            code = app.return_code if app.return_code is not None else 0
+            app.exit_guard.trigger(code, "leaving")
+    # 0 on q, 129 after a hang-up, 143 on SIGTERM, 1 when Textual stopped on an error
     return app.return_code if app.return_code is not None else 0

@@ -11,6 +11,7 @@ import os
 import subprocess
 from collections.abc import Sequence
 
+from vostui import children
 from vostui.host.logs.line import MAX_LINE_BYTES
 from vostui.host.logs.tail import (
     FOLLOWING,
@@ -65,7 +66,7 @@ class JournalTail:
 
     def start(self) -> None:
         try:
-            self._proc = subprocess.Popen(
+            self._proc = children.start(
                 self.command,
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.PIPE,
@@ -135,6 +136,8 @@ class JournalTail:
     def _ended(self) -> None:
         proc = self._proc
         code = proc.wait(timeout=2) if proc else None
+        if proc is not None:
+            children.forget(proc)
         self._read_stderr()
         self.state = STOPPED
         said = self._said()
@@ -164,6 +167,7 @@ class JournalTail:
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait(timeout=1.0)
+        children.forget(proc)
         for stream in (proc.stdout, proc.stderr):
             if stream is not None:
                 stream.close()
