@@ -276,17 +276,28 @@ def show_config(config: Config) -> int:
 # -- the console ------------------------------------------------------------------------
 
 
+def _need_terminal() -> None:
+    if sys.__stdin__ is None or not sys.__stdin__.isatty():
+        # no keyboard: a console that nobody could quit, spinning on end-of-input
+        raise Usage(
+            "the console needs a terminal for its keyboard (stdin is not one);"
+            " `vostui analyze` and `vostui doctor` print without one"
+        )
+
+
 def console(command: str, args: argparse.Namespace, config: Config) -> int:
     from vostui.pipeline import Pipeline
 
     demo_logs = None
     if command == "open":
         _check_files(args.files)
+        _need_terminal()
         pipeline = Pipeline(config, files=args.files, realtime=args.realtime)
         title = "vostui: " + ", ".join(os.path.basename(f) for f in args.files)
     elif command == "demo":
         from dataclasses import replace
 
+        _need_terminal()
         from vostui.demo import DemoLogs, files
 
         pcap, cfg, _ = files()
@@ -301,6 +312,7 @@ def console(command: str, args: argparse.Namespace, config: Config) -> int:
         demo_logs.start()
         title = "vostui demo (recorded traffic, replayed)"
     else:
+        _need_terminal()
         pipeline = Pipeline(config, live=True)
         title = f"vostui: live on {config.interface}"
     try:

@@ -45,8 +45,6 @@ FIXTURES = ROOT / "tests" / "fixtures"
 GONE_AFTER_HANGUP = 10.0  # the issue's bound: nothing left 10 s after the terminal went
 GONE_AFTER_SIGTERM = 5.0
 
-pytestmark = [pytest.mark.slow, pytest.mark.root]
-
 
 @dataclass(frozen=True)
 class Round:
@@ -215,6 +213,8 @@ def hang_up_round(args: tuple[int, Round, str, Path]) -> str:
     return report
 
 
+@pytest.mark.slow
+@pytest.mark.root
 def test_a_hung_up_terminal_leaves_no_vostui_or_tcpdump(namespace: str, config: Path) -> None:
     rounds = [(i, one, namespace, config) for i, one in enumerate(HANGUP_ROUNDS)]
     assert len(rounds) >= 20
@@ -233,6 +233,8 @@ SIGTERM_ROUNDS = [
 ]
 
 
+@pytest.mark.slow
+@pytest.mark.root
 @pytest.mark.parametrize("one", SIGTERM_ROUNDS, ids=[r.name for r in SIGTERM_ROUNDS])
 def test_sigterm_ends_the_console_in_every_state(one: Round, namespace: str, config: Path) -> None:
     console = start(one, namespace, config, 100 + SIGTERM_ROUNDS.index(one))
@@ -248,6 +250,8 @@ def test_sigterm_ends_the_console_in_every_state(one: Round, namespace: str, con
         stop(console)
 
 
+@pytest.mark.slow
+@pytest.mark.root
 def test_kill_9_takes_tcpdump_with_it(namespace: str, config: Path) -> None:
     """vostui killed with -9 runs no exit path: tcpdump goes by PR_SET_PDEATHSIG."""
     console = start(Round("live", "idle", False), namespace, config, 200)
@@ -257,3 +261,18 @@ def test_kill_9_takes_tcpdump_with_it(namespace: str, config: Path) -> None:
         assert left == [], [command_line(p) for p in left]
     finally:
         stop(console)
+
+
+@pytest.mark.parametrize("args", [["open", str(FIXTURES / "failures.pcap")], ["demo"], ["live"]])
+def test_no_terminal_on_stdin_is_a_one_line_error_not_a_console(args: list[str]) -> None:
+    """With no keyboard nobody could quit it (and Textual spun on end-of-input)."""
+    done = subprocess.run(
+        [sys.executable, "-m", "vostui", *args],
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=ROOT,
+    )
+    assert done.returncode == 2, done
+    assert "needs a terminal" in done.stderr and len(done.stderr.strip().splitlines()) == 1
