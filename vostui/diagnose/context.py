@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from typing import Any
 
+from vostui.diagnose.legit import Peers
 from vostui.diagnose.settings import Settings
 from vostui.engine.snapshot import (
     CallView,
@@ -334,20 +335,24 @@ class Context:
         return frozenset(self.snap.softswitch)
 
     @cached_property
+    def peers(self) -> Peers:
+        """Legitimate devices and compromised sources (`vostui.diagnose.legit`)."""
+        return Peers(self.snap, self.settings)
+
+    @cached_property
+    def flagged(self) -> dict[str, tuple[str, ...]]:
+        """Per source IP, the scanner rules that report it: the one definition of a
+        suspicious source (doctor's scanner findings, `vostui analyze`'s list)."""
+        from vostui.diagnose.rules.scanners import flag_sources
+
+        return flag_sources(self)
+
+    @cached_property
     def attackers(self) -> frozenset[str]:
-        """IPs the scanner rules report: registration rules fold their failures there."""
-        s = self.settings
-        found = set()
-        for source in self.snap.sources:
-            if self.known_peer(source.ip):
-                continue
-            # one device retrying one account is not an attack (see scan.brute_force)
-            guessing = source.auth_failures >= s.brute_force_failures and (
-                source.accounts_tried > 1 or bool(source.signatures)
-            )
-            if guessing or source.accounts_tried >= s.enumeration_accounts:
-                found.add(source.ip)
-        return frozenset(found)
+        """IPs the scanner rules report as guessing, enumerating or scanning:
+        registration rules fold their failures there."""
+        folding = {"scan.brute_force", "scan.enumeration", "scan.signature"}
+        return frozenset(ip for ip, rules in self.flagged.items() if folding & set(rules))
 
     def trusted(self, ip: str) -> bool:
         return ip in self.settings.trusted_ips

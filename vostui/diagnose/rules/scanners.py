@@ -22,7 +22,8 @@ from vostui.diagnose.finding import (
     evidence,
     refs,
 )
-from vostui.engine.snapshot import SourceView
+from vostui.diagnose.settings import Settings
+from vostui.engine.snapshot import EngineSnapshot, SourceView
 
 DROP_TARGETS = frozenset({"DROP", "REJECT", "TARPIT"})
 
@@ -119,6 +120,14 @@ def _block_advice(ip: str) -> str:
     )
 
 
+def _device_advice(ip: str, legitimate: str) -> str:
+    return (
+        f"Do not block {ip}: {legitimate}. Fix the device (its keepalive interval, its "
+        "accounts' passwords) and rate-limit SIP per source (hashlimit) so one device "
+        "cannot take the softswitch down."
+    )
+
+
 def _finding(
     ctx: Context,
     source: SourceView,
@@ -130,23 +139,38 @@ def _finding(
     check: str,
     count: int,
 ) -> Finding:
+    """A scanner finding. Critical only with direct evidence that fraud succeeded (an
+    account cracked from this source); the advice to block only where the source's
+    traffic does not fit a legitimate device (`vostui.diagnose.legit`)."""
+    verdict = ctx.peers.verdict(source.ip)
     dropped, fw = firewall_status(ctx, source.ip, source.user_agents)
-    if dropped and severity != CRITICAL:
+    if verdict.compromised:
+        severity = CRITICAL
+        lines = [f"ACCOUNT CRACKED: {verdict.compromised}", *lines]
+    elif dropped:
         severity = NOTICE
         title += " (the firewall already drops it)"
+    if verdict.legitimate:
+        lines = [f"legitimate device: {verdict.legitimate}; no block advised", *lines]
     registered = [
         r.account
-        for r in ctx.snap.registrations
-        if r.source.rpartition(":")[0] == source.ip and r.state == "ok"
+        for r in ctx.peers.registrations.get(source.ip, ())
+        if r.state == "ok" or any(a.code == 200 for a in r.history)
     ]
-    if registered and rule in ("scan.brute_force", "scan.enumeration", "scan.signature"):
-        severity = CRITICAL
-        lines = [f"REGISTERED successfully from {source.ip}: {', '.join(registered[:5])}", *lines]
     reg_refs = [
-        Ref(registration=(r.account, r.source))
-        for r in ctx.snap.registrations
-        if r.source.rpartition(":")[0] == source.ip
+        Ref(registration=(r.account, r.source)) for r in ctx.peers.registrations.get(source.ip, ())
     ]
+    if verdict.legitimate:
+        fix = _device_advice(source.ip, verdict.legitimate)
+    elif verdict.compromised and registered:
+        fix = (
+            "Change the password of every account registered from this IP ("
+            + ", ".join(registered[:5])
+            + ") and check their calls (toll fraud). "
+            + _block_advice(source.ip)
+        )
+    else:
+        fix = _block_advice(source.ip)
     return Finding(
         rule=rule,
         severity=severity,
@@ -155,28 +179,87 @@ def _finding(
         evidence=evidence([*lines, *fw, *_log_lines(ctx, source.ip)]),
         cause=cause,
         check=check,
-        fix=(
-            "Change the password of every account registered from this IP and check its "
-            "calls (toll fraud). " + _block_advice(source.ip)
-            if registered
-            else _block_advice(source.ip)
-        ),
-        refs=refs([Ref(ip=source.ip), *reg_refs]),
+        fix=fix,
+        refs=refs([Ref(ip=source.ip), *reg_refs, *_call_refs(ctx, source.ip)]),
         count=count,
         first=source.first_seen,
         last=source.last_seen,
     )
 
 
+def _call_refs(ctx: Context, ip: str) -> list[Ref]:
+    """The calls placed from a source (a scanner's INVITE probes, a cracked account's
+    calls), so the call list can mark them."""
+    out = []
+    for call in ctx.snap.calls:
+        first = call.legs[0] if call.legs else None
+        if first is not None and first.src.rpartition(":")[0] == ip:
+            out.append(Ref(call=call.key))
+    return out
+
+
 def _wanted(ctx: Context) -> list[SourceView]:
     return [s for s in ctx.snap.sources if not ctx.known_peer(s.ip) and s.ip not in ctx.softswitch]
 
 
+def _flood_rate(ctx: Context, source: SourceView) -> float | None:
+    """OPTIONS per second when the source floods, else None."""
+    s = ctx.settings
+    count = source.count("OPTIONS")
+    if count < s.scan_min_requests:
+        return None
+    span = max(1.0, source.last_seen - source.first_seen)
+    rate = max(source.rate("OPTIONS"), count / span)
+    return rate if rate >= s.options_flood_rate else None
+
+
+def _guessing(ctx: Context, source: SourceView) -> bool:
+    s = ctx.settings
+    if source.auth_failures < s.brute_force_failures:
+        return False
+    regs = ctx.peers.registrations.get(source.ip, [])
+    # one device retrying one account: registration.challenge_loop says so
+    return len(regs) > 1 or source.accounts_tried > 1 or bool(source.signatures)
+
+
+def flag_sources(ctx: Context) -> dict[str, tuple[str, ...]]:
+    """Per source IP, the scanner rules that report it (see `Context.flagged`).
+
+    A legitimate device (`vostui.diagnose.legit`) is never reported for password
+    guessing or enumeration: its failing accounts are registration findings. It is
+    reported for a flood (a misbehaving device), without the advice to block it.
+    """
+    s = ctx.settings
+    out: dict[str, tuple[str, ...]] = {}
+    for source in _wanted(ctx):
+        verdict = ctx.peers.verdict(source.ip)
+        rules = []
+        if source.signatures:
+            rules.append("scan.signature")
+        if _flood_rate(ctx, source) is not None:
+            rules.append("scan.options_flood")
+        if not verdict.legitimate:
+            guessing = _guessing(ctx, source) or bool(verdict.compromised)
+            if guessing:
+                rules.append("scan.brute_force")
+            elif source.accounts_tried >= s.enumeration_accounts:
+                rules.append("scan.enumeration")
+        if rules:
+            out[source.ip] = tuple(rules)
+    return out
+
+
+def _flagged(ctx: Context, rule: str) -> list[SourceView]:
+    return [
+        source
+        for ip, rules in ctx.flagged.items()
+        if rule in rules and (source := ctx.sources.get(ip)) is not None
+    ]
+
+
 def signature(ctx: Context) -> list[Finding]:
     out = []
-    for source in _wanted(ctx):
-        if not source.signatures:
-            continue
+    for source in _flagged(ctx, "scan.signature"):
         requests = sum(n for _m, n in source.counts)
         out.append(
             _finding(
@@ -200,14 +283,9 @@ def signature(ctx: Context) -> list[Finding]:
 def options_flood(ctx: Context) -> list[Finding]:
     s = ctx.settings
     out = []
-    for source in _wanted(ctx):
+    for source in _flagged(ctx, "scan.options_flood"):
         count = source.count("OPTIONS")
-        if count < s.scan_min_requests:
-            continue
-        span = max(1.0, source.last_seen - source.first_seen)
-        rate = max(source.rate("OPTIONS"), count / span)
-        if rate < s.options_flood_rate:
-            continue
+        rate = _flood_rate(ctx, source) or 0.0
         out.append(
             _finding(
                 ctx,
@@ -230,14 +308,9 @@ def options_flood(ctx: Context) -> list[Finding]:
 
 
 def brute_force(ctx: Context) -> list[Finding]:
-    s = ctx.settings
     out = []
-    for source in _wanted(ctx):
-        if source.auth_failures < s.brute_force_failures:
-            continue
-        regs = [r for r in ctx.snap.registrations if r.source.rpartition(":")[0] == source.ip]
-        if len(regs) <= 1 and source.accounts_tried <= 1 and not source.signatures:
-            continue  # one device retrying one account: registration.challenge_loop says so
+    for source in _flagged(ctx, "scan.brute_force"):
+        regs = ctx.peers.registrations.get(source.ip, [])
         states: dict[str, int] = {}
         for reg in regs:
             states[reg.state] = states.get(reg.state, 0) + 1
@@ -269,14 +342,9 @@ def brute_force(ctx: Context) -> list[Finding]:
 
 
 def enumeration(ctx: Context) -> list[Finding]:
-    s = ctx.settings
     out = []
-    for source in _wanted(ctx):
-        if source.accounts_tried < s.enumeration_accounts:
-            continue
-        if source.auth_failures >= s.brute_force_failures:
-            continue  # password guessing: brute_force reports it
-        regs = [r for r in ctx.snap.registrations if r.source.rpartition(":")[0] == source.ip]
+    for source in _flagged(ctx, "scan.enumeration"):
+        regs = ctx.peers.registrations.get(source.ip, [])
         codes: dict[int, int] = {}
         for reg in regs:
             codes[reg.last_code] = codes.get(reg.last_code, 0) + 1
@@ -304,6 +372,22 @@ def enumeration(ctx: Context) -> list[Finding]:
             )
         )
     return out
+
+
+def suspicious_sources(
+    snap: EngineSnapshot, config: Any = None, settings: Settings | None = None
+) -> list[tuple[SourceView, tuple[str, ...]]]:
+    """The sources `vostui doctor` reports with a scanner rule, with those rule ids:
+    what `vostui analyze` lists as suspicious. Signatures first, then the most auth
+    failures, then the most accounts tried."""
+    ctx = Context(snap, settings=settings or Settings.from_config(config))
+    picked = [
+        (source, rules)
+        for ip, rules in ctx.flagged.items()
+        if (source := ctx.sources.get(ip)) is not None
+    ]
+    picked.sort(key=lambda p: (not p[0].signatures, -p[0].auth_failures, -p[0].accounts_tried))
+    return picked
 
 
 RULES = (

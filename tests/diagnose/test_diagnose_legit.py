@@ -1,0 +1,77 @@
+"""Severity discipline and block advice: a legitimate device is never advised to be
+blocked and never a scanner critical; a cracked account always is both."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.diagnose.diagnose_support import config, snapshot
+from tests.diagnose.sip_flows import cracked_account, phone_bank, weak_password_sweep
+from vostui.diagnose import CRITICAL, diagnose
+from vostui.diagnose.legit import compromised, legitimate_device
+from vostui.diagnose.rules.scanners import suspicious_sources
+
+
+def _blocks(findings, ip: str) -> bool:
+    return any(f"-s {ip} -j DROP" in f.fix for f in findings)
+
+
+def test_phone_bank_is_a_device_not_an_enumeration() -> None:
+    ip = "198.51.100.20"
+    snap = phone_bank(ip)
+    findings = diagnose(snap)
+    rules = {f.rule for f in findings}
+    assert not any(rule.startswith("scan.") for rule in rules), rules
+    assert {"registration.forbidden", "registration.not_found"} <= rules
+    assert all(f.severity != CRITICAL for f in findings)
+    assert not _blocks(findings, ip)
+    reason = legitimate_device(snap, ip)
+    assert reason and "accepted at their first challenge" in reason
+    assert compromised(snap, ip) is None
+    assert suspicious_sources(snap) == []
+    # Exactly the failing accounts are named, each once.
+    forbidden = [f for f in findings if f.rule == "registration.forbidden"]
+    assert len(forbidden) == 5
+
+
+@pytest.mark.parametrize("agent", ["Zoiper rv2.10", "friendly-scanner"])
+def test_cracked_account_is_critical_with_block_advice(agent: str) -> None:
+    ip = "198.51.100.66"
+    snap = cracked_account(ip, agent=agent)
+    findings = diagnose(snap)
+    critical = [f for f in findings if f.severity == CRITICAL]
+    assert critical and all(f.rule.startswith("scan.") for f in critical)
+    assert _blocks(critical, ip)
+    assert "1001" in critical[0].fix  # change the cracked account's password
+    assert legitimate_device(snap, ip) is None
+    # the engine keeps the last 20 attempts of an account: 9 refusals before the 200
+    assert "accepted" in (compromised(snap, ip) or "")
+    assert [s.ip for s, _rules in suspicious_sources(snap)] == [ip]
+
+
+def test_one_password_over_many_accounts_with_a_hit_is_critical() -> None:
+    ip = "198.51.100.67"
+    findings = diagnose(weak_password_sweep(ip))
+    (guess,) = [f for f in findings if f.rule == "scan.brute_force"]
+    assert guess.severity == CRITICAL and _blocks([guess], ip)
+
+
+def test_a_device_retrying_slowly_until_fixed_is_not_cracked() -> None:
+    """A wrong password retried at the registration interval, then fixed."""
+    ip = "198.51.100.30"
+    snap = cracked_account(ip, guesses=5, step=60.0)
+    assert compromised(snap, ip) is None
+    findings = diagnose(snap)
+    assert all(f.severity != CRITICAL for f in findings) and not _blocks(findings, ip)
+
+
+def test_configured_gateways_and_answered_calls_are_legitimate() -> None:
+    snap = snapshot("clean.pcap")
+    assert legitimate_device(snap, "127.0.6.31", config=config())  # VEND-1 in doctor.toml
+    assert "answered call" in (legitimate_device(snap, "127.0.6.31") or "")
+
+
+def test_scanners_are_never_legitimate() -> None:
+    snap = snapshot("scanner_svmap.pcap")
+    (source,) = [s for s in snap.sources if s.signatures]
+    assert legitimate_device(snap, source.ip, config=config()) is None
