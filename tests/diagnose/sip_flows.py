@@ -121,3 +121,172 @@ def weak_password_sweep(ip: str = "198.51.100.67", agent: str = "Zoiper rv2.10")
     for n in range(30):
         flows.login(ip, str(3000 + n), 200 if n == 17 else 403, agent=agent)
     return flows.snapshot()
+
+
+PHRASES = {
+    200: "OK",
+    403: "Forbidden",
+    404: "Not Found",
+    408: "Request Timeout",
+    422: "Session Interval Too Small",
+    480: "Temporarily Unavailable",
+    486: "Busy Here",
+    487: "Request Terminated",
+    503: "Service Unavailable",
+}
+
+
+class Calls(Flows):
+    """Direct calls (no B2BUA): INVITE from a customer to a vendor, one final answer."""
+
+    n = 0
+
+    def call(
+        self,
+        src: str,
+        dst: str,
+        code: int | None,
+        *,
+        talk: float = 20.0,
+        session_expires: int | None = None,
+        bye_by_callee: bool = False,
+    ) -> str:
+        """One call; `code` None: the INVITE is sent 7 times over 32 s and never answered.
+        Returns its Call-ID."""
+        Calls.n += 1
+        call_id = f"call-{Calls.n}@{src}"
+        callee = f"44207{Calls.n:06d}"
+        se = f"Session-Expires: {session_expires}\n" if session_expires else ""
+
+        def head(method: str, cseq: int, to_tag: str = "") -> str:
+            tag = f";tag={to_tag}" if to_tag else ""
+            return (
+                f"Via: SIP/2.0/UDP {src}:5060;branch=z9hG4bK-{call_id}-{cseq}{method}\n"
+                f"From: <sip:1000@{src}>;tag=a\nTo: <sip:{callee}@{dst}>{tag}\n"
+                f"Call-ID: {call_id}\nCSeq: {cseq} {method}\n"
+            )
+
+        invite = _sip(
+            f"INVITE sip:{callee}@{dst} SIP/2.0\n{head('INVITE', 1)}"
+            f"Contact: <sip:1000@{src}:5060>\n{se}Content-Length: 0\n\n"
+        )
+        self._feed(src, dst, invite, 1.0)
+        if code is None:
+            for n in range(6):
+                self._feed(src, dst, invite, 0.5 * 2**n)
+            return call_id
+        self._feed(dst, src, _sip(f"SIP/2.0 100 Trying\n{head('INVITE', 1)}Content-Length: 0\n\n"))
+        extra = "Min-SE: 1800\n" if code == 422 else f"Contact: <sip:{callee}@{dst}:5060>\n"
+        self._feed(
+            dst,
+            src,
+            _sip(
+                f"SIP/2.0 {code} {PHRASES[code]}\n{head('INVITE', 1, 'b')}{extra}"
+                "Content-Length: 0\n\n"
+            ),
+            0.5,
+        )
+        self._feed(
+            src,
+            dst,
+            _sip(f"ACK sip:{callee}@{dst} SIP/2.0\n{head('ACK', 1, 'b')}Content-Length: 0\n\n"),
+        )
+        if code != 200:
+            return call_id
+        if bye_by_callee:
+            self._feed(
+                dst,
+                src,
+                _sip(f"BYE sip:1000@{src} SIP/2.0\n{head('BYE', 2, 'b')}Content-Length: 0\n\n"),
+                talk,
+            )
+            self._feed(
+                src, dst, _sip(f"SIP/2.0 200 OK\n{head('BYE', 2, 'b')}Content-Length: 0\n\n")
+            )
+        else:
+            self._feed(
+                src,
+                dst,
+                _sip(f"BYE sip:{callee}@{dst} SIP/2.0\n{head('BYE', 2, 'b')}Content-Length: 0\n\n"),
+                talk,
+            )
+            self._feed(
+                dst, src, _sip(f"SIP/2.0 200 OK\n{head('BYE', 2, 'b')}Content-Length: 0\n\n")
+            )
+        return call_id
+
+
+def failing_mix() -> EngineSnapshot:
+    """47 calls, 37 of them fail: 8x486, 7x404, 6x503, 5x403, 4x408, 5x487, 2 never
+    answered; from one customer to two vendors (the 503s all from 198.51.100.21)."""
+    flows = Calls()
+    codes: list[int | None] = [486] * 8 + [404] * 7 + [403] * 5 + [408] * 4 + [487] * 5
+    codes += [None, None] + [200] * 10
+    for n, code in enumerate(codes):
+        flows.call("198.51.100.5", "198.51.100.20" if n % 2 else "198.51.100.22", code)
+    for _n in range(6):
+        flows.call("198.51.100.5", "198.51.100.21", 503)
+    return flows.snapshot()
+
+
+def retried_422(gateway: str = "198.51.100.40") -> EngineSnapshot:
+    """INVITE with Session-Expires 90, 422 (Min-SE 1800), the INVITE again (same
+    Call-ID, next CSeq) with Session-Expires 1800, answered."""
+    flows = Calls()
+    src = "198.51.100.5"
+    for n in range(2):
+        call_id = f"st-{n}@{src}"
+
+        def head(cseq: int, method: str = "INVITE", tag: str = "", call_id: str = call_id) -> str:
+            return (
+                f"Via: SIP/2.0/UDP {src}:5060;branch=z9hG4bK-{call_id}-{cseq}{method}\n"
+                f"From: <sip:1000@{src}>;tag=a\nTo: <sip:4420@{gateway}>{tag}\n"
+                f"Call-ID: {call_id}\nCSeq: {cseq} {method}\n"
+            )
+
+        for cseq, se in ((1, 90), (2, 1800)):
+            flows._feed(
+                src,
+                gateway,
+                _sip(
+                    f"INVITE sip:4420@{gateway} SIP/2.0\n{head(cseq)}Contact: <sip:1000@{src}>\n"
+                    f"Supported: timer\nSession-Expires: {se}\nMin-SE: 90\n"
+                    "Content-Length: 0\n\n"
+                ),
+                1.0,
+            )
+            if cseq == 1:
+                flows._feed(
+                    gateway,
+                    src,
+                    _sip(
+                        f"SIP/2.0 422 Session Interval Too Small\n{head(1, tag=';tag=x')}"
+                        "Min-SE: 1800\nContent-Length: 0\n\n"
+                    ),
+                    0.05,
+                )
+                flows._feed(
+                    src,
+                    gateway,
+                    _sip(
+                        f"ACK sip:4420@{gateway} SIP/2.0\n"
+                        f"{head(1, 'ACK', ';tag=x')}Content-Length: 0\n\n"
+                    ),
+                )
+        flows._feed(
+            gateway,
+            src,
+            _sip(
+                f"SIP/2.0 200 OK\n{head(2, tag=';tag=y')}Contact: <sip:4420@{gateway}>\n"
+                "Session-Expires: 1800;refresher=uac\nContent-Length: 0\n\n"
+            ),
+            0.5,
+        )
+        flows._feed(
+            src,
+            gateway,
+            _sip(
+                f"ACK sip:4420@{gateway} SIP/2.0\n{head(2, 'ACK', ';tag=y')}Content-Length: 0\n\n"
+            ),
+        )
+    return flows.snapshot()

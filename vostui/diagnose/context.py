@@ -197,6 +197,14 @@ class CallFacts:
     # (it refused the call itself), else its outcome is the vendor's, counted already.
     by_gateway: dict[str, list[tuple[CallView, LegView]]] = field(default_factory=dict)
     recent_by_gateway: dict[str, list[tuple[CallView, LegView]]] = field(default_factory=dict)
+    # Failover: a B-leg that failed while a later B-leg of the same call (to another
+    # route) was answered; by the failed leg's Call-ID, the leg that completed the call.
+    rescued: dict[str, LegView] = field(default_factory=dict)
+    # 422 answered and the INVITE retried (same dialog, or a later leg of the call):
+    # (call, the 422's leg, the first INVITE, the 422, the retried INVITE)
+    retried_422: list[tuple[CallView, LegView, MessageRecord, MessageRecord, MessageRecord]] = (
+        field(default_factory=list)
+    )
 
 
 def _media_problem(address: str, sender: str, cache: dict[tuple[str, str], str]) -> str:
@@ -217,6 +225,32 @@ def _media_problem(address: str, sender: str, cache: dict[tuple[str, str], str])
             found = ""
         cache[key] = found
     return found
+
+
+def _retried_422(
+    leg: LegView, later: Iterable[LegView]
+) -> tuple[MessageRecord, MessageRecord, MessageRecord] | None:
+    """(first INVITE, 422, retried INVITE) when this leg got a 422 to its INVITE and the
+    INVITE was sent again, in the same dialog or as a later leg of the same call."""
+    invite = reply = None
+    for record in leg.messages:
+        msg = record.msg
+        if msg.is_request:
+            if msg.method != "INVITE":
+                continue
+            if invite is None:
+                invite = record
+            elif reply is not None:
+                return invite, reply, record
+        elif reply is None and msg.status == 422 and msg.cseq_method == "INVITE":
+            reply = record
+    if invite is None or reply is None:
+        return None
+    for other in later:
+        retry = first_request(other)
+        if retry is not None and retry.ts >= reply.ts:
+            return invite, reply, retry
+    return None
 
 
 def scan_calls(snap: EngineSnapshot, max_call_seconds: float, recent_seconds: float) -> CallFacts:
@@ -253,7 +287,10 @@ def scan_calls(snap: EngineSnapshot, max_call_seconds: float, recent_seconds: fl
             ):
                 facts.unacked.append((call, leg))
             code = leg.final_code
-            if code == 422:
+            retry = _retried_422(leg, legs[n + 1 :])
+            if retry is not None:
+                facts.retried_422.append((call, leg, *retry))
+            elif code == 422:
                 facts.rejected_422.append((call, leg))
             if leg.session_expires and answered:
                 facts.timed.append((call, leg))
@@ -285,6 +322,15 @@ def scan_calls(snap: EngineSnapshot, max_call_seconds: float, recent_seconds: fl
                     codecs = voice(leg.codecs_answered)
                     if codecs and codecs[0].upper().startswith("G729"):
                         facts.g729_inband.append((call, leg))
+        if answered_call and len(legs) > 2:
+            bs = legs[1:]
+            for b in bs:
+                if b.answered is not None:
+                    continue  # (a leg left unanswered counts too: the switch moved on)
+                for later in bs:
+                    if later is not b and later.answered is not None and later.start >= b.start:
+                        facts.rescued[b.call_id] = later
+                        break
         if answered_call and len(legs) > 1:
             a_te = negotiated_te(legs[0])
             if a_te is not None:

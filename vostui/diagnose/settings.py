@@ -23,6 +23,7 @@ FAILURE_SHARE = 0.2  # ... and their share of the gateway's recent finished atte
 ASR_RECENT_CALLS = 20  # the gateway's latest finished attempts: its "now"
 ASR_BASELINE_MIN = 10  # attempts before those needed to know its usual level
 ASR_DROP = 0.5  # recent ASR below this fraction of its usual level
+LOW_ASR = 0.35  # a gateway (or all calls) answering fewer of its attempts: gateway.low_asr
 OPTIONS_FLOOD_RATE = 10.0  # OPTIONS per second from one IP
 SCAN_MIN_REQUESTS = 50  # requests before a rate counts as a flood
 BRUTE_FORCE_FAILURES = 10  # failed authentications from one IP
@@ -52,6 +53,7 @@ class Settings:
     asr_recent_calls: int = ASR_RECENT_CALLS
     asr_baseline_min: int = ASR_BASELINE_MIN
     asr_drop: float = ASR_DROP
+    low_asr: float = LOW_ASR
     options_flood_rate: float = OPTIONS_FLOOD_RATE
     scan_min_requests: int = SCAN_MIN_REQUESTS
     brute_force_failures: int = BRUTE_FORCE_FAILURES
