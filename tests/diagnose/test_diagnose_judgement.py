@@ -17,6 +17,7 @@ from vostui.diagnose import (
     PASS,
     SEEN,
     WARNING,
+    calls_with_findings,
     diagnose,
     findings_for_call,
     run_checklist,
@@ -128,3 +129,14 @@ def test_422_retried_is_reported_with_its_round_trip() -> None:
     assert "Session-Expires: 1800" in "\n".join(retry.evidence)
     assert len(retry.calls()) == 2
     assert "session.interval_too_small" not in {f.rule for f in findings}
+
+
+def test_a_finding_names_every_call_it_covers_not_only_the_first_refs() -> None:
+    flows = Calls()
+    keys = [flows.call("198.51.100.5", "198.51.100.21", 503) for _n in range(60)]
+    findings = diagnose(flows.snapshot())
+    capacity = next(f for f in findings if f.rule == "gateway.capacity")
+    assert len(capacity.refs) == 50 and set(capacity.calls()) == set(keys)
+    marked = calls_with_findings(findings)
+    assert set(marked) >= set(keys)
+    assert all(findings_for_call(findings, key) for key in keys)

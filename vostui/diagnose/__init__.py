@@ -25,6 +25,7 @@ from vostui.diagnose.checklists import (
 )
 from vostui.diagnose.diagnosis import (
     alert_pairs,
+    calls_with_findings,
     diagnose,
     findings_for_call,
     findings_for_registration,
@@ -69,6 +70,7 @@ __all__ = [
     "Symptom",
     "above_info",
     "alert_pairs",
+    "calls_with_findings",
     "diagnose",
     "findings_for_call",
     "findings_for_registration",

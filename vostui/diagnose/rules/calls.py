@@ -20,10 +20,9 @@ from vostui.diagnose.finding import (
     WARNING,
     Affected,
     Finding,
-    Ref,
+    covering,
     evidence,
     over_calls,
-    refs,
 )
 from vostui.engine.snapshot import CallView, LegView, MessageRecord
 from vostui.report import seconds
@@ -101,7 +100,7 @@ def no_ack(ctx: Context) -> list[Finding]:
                     "turn off a SIP ALG on the router in between, keep Record-Route "
                     "consistent."
                 ),
-                refs=refs(Ref(call=call.key) for call, _leg in items),
+                **covering(call.key for call, _leg in items),
                 count=count,
                 first=min(leg.start for _c, leg in items),
                 last=max(leg.start for _c, leg in items),
@@ -158,7 +157,7 @@ def never_ending(ctx: Context) -> list[Finding]:
                     "on the softswitch; enable session timers towards this gateway; clear the "
                     "stuck call from the softswitch's console."
                 ),
-                refs=refs(Ref(call=call.key) for call in calls),
+                **covering(call.key for call in calls),
                 count=len(calls),
                 first=calls[0].start,
                 last=calls[-1].start,

@@ -21,9 +21,8 @@ from vostui.diagnose.finding import (
     WARNING,
     Affected,
     Finding,
-    Ref,
+    covering,
     evidence,
-    refs,
 )
 from vostui.engine.dialog import ENDED
 from vostui.engine.snapshot import CallView, LegView, MessageRecord
@@ -193,7 +192,7 @@ def failures(ctx: Context) -> list[Finding]:
                     cause=klass.cause,
                     check=klass.check,
                     fix=klass.fix,
-                    refs=refs(Ref(call=call.key) for call, _leg in reversed(hit)),
+                    **covering(call.key for call, _leg in reversed(hit)),
                     count=count,
                     first=hit[0][1].start,
                     last=hit[-1][1].start,
@@ -251,7 +250,7 @@ def asr_drop(ctx: Context) -> list[Finding]:
                     "Route traffic away from this gateway (lower its priority) until its "
                     "ASR recovers, and raise it with the vendor."
                 ),
-                refs=refs(Ref(call=call.key) for call, _leg in reversed(failed)),
+                **covering(call.key for call, _leg in reversed(failed)),
                 count=len(failed),
                 first=recent[0][1].start,
                 last=recent[-1][1].start,
@@ -314,7 +313,7 @@ def long_pdd(ctx: Context) -> list[Finding]:
                     "Shorten the failover timer of dead routes, put faster vendors first, "
                     "and raise slow PDD with the vendor."
                 ),
-                refs=refs(Ref(call=call.key) for call, _leg in reversed(slow)),
+                **covering(call.key for call, _leg in reversed(slow)),
                 count=len(slow),
                 first=slow[0][1].start if slow else None,
                 last=slow[-1][1].start if slow else None,
@@ -434,7 +433,7 @@ def short_calls(ctx: Context) -> list[Finding]:
                     "Fix the audio path (NAT, codecs) if the caller hangs up; route away "
                     "from the vendor if it answers falsely."
                 ),
-                refs=refs(Ref(call=call.key) for call, _leg in reversed(short)),
+                **covering(call.key for call, _leg in reversed(short)),
                 count=len(short),
                 first=short[0][1].start,
                 last=short[-1][1].start,
@@ -516,7 +515,7 @@ def low_asr(ctx: Context) -> list[Finding]:
                     "Fix the largest failure class first (number format, IP authorisation, "
                     "capacity limits); lower the gateway's priority until its ASR recovers."
                 ),
-                refs=refs(Ref(call=call.key) for call, _leg in reversed(failed)),
+                **covering(call.key for call, _leg in reversed(failed)),
                 count=len(failed),
                 first=failed[0][1].start if failed else None,
                 last=failed[-1][1].start if failed else None,
@@ -564,7 +563,7 @@ def _low_asr_overall(ctx: Context) -> list[Finding]:
             cause="Few calls are answered overall; the classes and gateways above say where.",
             check="vostui analyze FILE --gateways; vostui doctor FILE --symptom calls_fail",
             fix="Fix the largest failure class at the gateway with the most failures first.",
-            refs=refs(Ref(call=call.key) for call in reversed(failed)),
+            **covering(call.key for call in reversed(failed)),
             count=len(failed),
             first=failed[0].start,
             last=failed[-1].start,
@@ -635,7 +634,7 @@ def failover(ctx: Context) -> list[Finding]:
                     "of the route) until it recovers, and shorten the failover timer for "
                     "unanswered INVITEs."
                 ),
-                refs=refs(Ref(call=call.key) for call, _leg in reversed(saved)),
+                **covering(call.key for call, _leg in reversed(saved)),
                 count=len(saved),
                 first=saved[0][1].start,
                 last=saved[-1][1].start,

@@ -19,8 +19,8 @@ from vostui.diagnose.finding import (
     Affected,
     Finding,
     Ref,
+    covering,
     evidence,
-    refs,
 )
 from vostui.diagnose.settings import Settings
 from vostui.engine.snapshot import EngineSnapshot, SourceView
@@ -180,7 +180,7 @@ def _finding(
         cause=cause,
         check=check,
         fix=fix,
-        refs=refs([Ref(ip=source.ip), *reg_refs, *_call_refs(ctx, source.ip)]),
+        **covering((ref.call for ref in _call_refs(ctx, source.ip)), Ref(ip=source.ip), *reg_refs),
         count=count,
         first=source.first_seen,
         last=source.last_seen,
