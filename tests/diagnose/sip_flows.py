@@ -71,6 +71,22 @@ class Flows:
         reply = _sip(f"SIP/2.0 {answer} {phrase}\n{head}{extra}Content-Length: 0\n\n")
         self._feed(REGISTRAR, ip, reply)
 
+    def options(self, ip: str, user: str, dst: str = REGISTRAR, step: float = 0.01) -> None:
+        """One OPTIONS from `ip` to `user`@`dst`, answered 200."""
+        self.branch += 1
+        head = (
+            f"Via: SIP/2.0/UDP {ip}:5060;branch=z9hG4bK-o{self.branch}\n"
+            f"From: <sip:ping@{ip}>;tag=o{self.branch}\nTo: <sip:{user}@{dst}>\n"
+            f"Call-ID: opt-{self.branch}@{ip}\nCSeq: 1 OPTIONS\n"
+        )
+        self._feed(
+            ip,
+            dst,
+            _sip(f"OPTIONS sip:{user}@{dst} SIP/2.0\n{head}User-Agent: PBX\nContent-Length: 0\n\n"),
+            step,
+        )
+        self._feed(dst, ip, _sip(f"SIP/2.0 200 OK\n{head}Content-Length: 0\n\n"))
+
     def login(self, ip: str, account: str, final: int, **kw: object) -> None:
         """REGISTER, 401, REGISTER with credentials, `final`."""
         self.register(ip, account, 1, 401, **kw)  # type: ignore[arg-type]

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from tests.diagnose.diagnose_support import config, snapshot
-from tests.diagnose.sip_flows import cracked_account, phone_bank, weak_password_sweep
+from tests.diagnose.sip_flows import Flows, cracked_account, phone_bank, weak_password_sweep
 from vostui.diagnose import CRITICAL, diagnose
 from vostui.diagnose.legit import compromised, legitimate_device
 from vostui.diagnose.rules.scanners import suspicious_sources
@@ -75,3 +75,40 @@ def test_scanners_are_never_legitimate() -> None:
     snap = snapshot("scanner_svmap.pcap")
     (source,) = [s for s in snap.sources if s.signatures]
     assert legitimate_device(snap, source.ip, config=config()) is None
+
+
+def test_a_pbx_qualifying_many_peers_is_keepalive_not_enumeration() -> None:
+    ip = "198.51.100.50"
+    flows = Flows()
+    for _round in range(3):
+        for n in range(25):
+            flows.options(ip, f"peer{n}")
+        flows.ts += 30.0
+    snap = flows.snapshot()
+    assert "keepalives" in (legitimate_device(snap, ip) or "")
+    findings = diagnose(snap)
+    assert not any(f.rule.startswith("scan.") for f in findings)
+    assert not _blocks(findings, ip)
+
+
+def test_a_one_shot_sweep_of_many_users_is_enumeration_with_block_advice() -> None:
+    ip = "198.51.100.51"
+    flows = Flows()
+    for n in range(25):
+        flows.options(ip, f"{100 + n}")
+    snap = flows.snapshot()
+    assert legitimate_device(snap, ip) is None
+    (found,) = [f for f in diagnose(snap) if f.rule == "scan.enumeration"]
+    assert found.severity == "warning" and _blocks([found], ip)
+
+
+def test_a_legitimate_device_flooding_gets_no_block_advice() -> None:
+    ip = "198.51.100.52"
+    flows = Flows()
+    flows.login(ip, "2100", 200)
+    for _n in range(100):
+        flows.options(ip, "2100", step=0.02)
+    (flood,) = [f for f in diagnose(flows.snapshot()) if f.rule == "scan.options_flood"]
+    assert flood.severity == "warning" and not _blocks([flood], ip)
+    assert flood.fix.startswith(f"Do not block {ip}")
+    assert any(line.startswith("legitimate device:") for line in flood.evidence)

@@ -17,7 +17,7 @@ from typing import Any
 
 from vostui.diagnose.context import Context, call_line, message_line
 from vostui.diagnose.diagnosis import diagnose
-from vostui.diagnose.finding import Finding, Ref, evidence, refs
+from vostui.diagnose.finding import INFO, Finding, Ref, evidence, refs
 from vostui.diagnose.rules.gateways import FAILURE_CLASSES
 from vostui.diagnose.rules.scanners import firewall_status, source_covers
 from vostui.diagnose.settings import Settings
@@ -105,12 +105,15 @@ def _from_rules(
     cause: str = "",
     fix: str = "",
 ) -> StepFn:
-    """A check decided by findings: fail when any of `rules` fired, pass when the data
-    to judge was there and none did, not checked otherwise."""
+    """A check decided by findings: fail when any of `rules` fired above info, "seen"
+    when only info findings did (there, but not a problem by itself), pass when the
+    data to judge was there and none did, not checked otherwise."""
 
     def step(run: _Run) -> Check:
         hits = run.of(rules)
         if hits:
+            above = [f for f in hits if f.severity != INFO]
+            hits = above or hits
             first = hits[0]
             lines = []
             for finding in hits[:4]:
@@ -119,7 +122,7 @@ def _from_rules(
             return Check(
                 id,
                 title,
-                FAIL,
+                FAIL if above else SEEN,
                 evidence(lines),
                 command or first.check,
                 first.cause,
