@@ -90,7 +90,7 @@ def test_calls_fail_checklist_never_passes_beside_failures() -> None:
     assert "6 of 47 calls 503 Service Unavailable from 198.51.100.21 (13%)" in capacity
     assert steps["gateway_asr"].status == FAIL
     assert "Nothing in the data explains it" not in checklist.conclusion
-    assert "Largest contributors: busy or cancelled by the caller 13 of 47" in checklist.conclusion
+    assert "Largest contributors: busy 8 of 47 (17%); dial plan" in checklist.conclusion
 
 
 def test_clean_calls_still_pass_the_class_steps() -> None:
@@ -140,3 +140,9 @@ def test_a_finding_names_every_call_it_covers_not_only_the_first_refs() -> None:
     marked = calls_with_findings(findings)
     assert set(marked) >= set(keys)
     assert all(findings_for_call(findings, key) for key in keys)
+
+
+def test_422_retried_is_seen_in_the_calls_fail_checklist() -> None:
+    checklist = run_checklist("calls_fail", retried_422())
+    step = next(s for s in checklist.steps if s.id == "session_timer")
+    assert step.status in (SEEN, FAIL) and "422" in "\n".join(step.evidence)

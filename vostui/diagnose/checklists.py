@@ -18,7 +18,7 @@ from typing import Any
 from vostui.diagnose.context import Context, call_line, message_line
 from vostui.diagnose.diagnosis import diagnose
 from vostui.diagnose.finding import INFO, Finding, Ref, evidence, refs
-from vostui.diagnose.rules.gateways import FAILURE_CLASSES
+from vostui.diagnose.rules.gateways import FAILURE_CLASSES, class_of
 from vostui.diagnose.rules.scanners import firewall_status, source_covers
 from vostui.diagnose.settings import Settings
 from vostui.engine.dialog import ENDED
@@ -505,9 +505,15 @@ def _class_step(
                 rules=rules,
             )
         groups: dict[tuple[int, str], list[Any]] = {}
+        classes: dict[str, int] = {}
         for call, leg in hit:
             groups.setdefault((leg.final_code, leg.gateway or leg.dst), []).append(call)
+            name = class_of(leg)
+            classes[name] = classes.get(name, 0) + 1
+        ranked = sorted(classes.items(), key=lambda kv: -kv[1])
         lines = [f"{what}: {len(hit)} of {total} calls ({len(hit) / total:.0%})"]
+        if len(ranked) > 1:
+            lines += [f"{name}: {n} of {total} ({n / total:.0%})" for name, n in ranked]
         for (code, gateway), calls in sorted(groups.items(), key=lambda kv: -len(kv[1])):
             label = f"{code} {lookup(code).phrase}" if code else "with no final answer"
             lines.append(
@@ -527,17 +533,17 @@ def _class_step(
             found[0].fix if found else fix,
             tuple(dict.fromkeys(f.rule for f in found)) or rules,
             refs(Ref(call=call.key) for call, _leg in hit),
-            ((len(hit), f"{what} {len(hit)} of {total} ({len(hit) / total:.0%})"),),
+            tuple((n, f"{name} {n} of {total} ({n / total:.0%})") for name, n in ranked),
         )
 
     return step
 
 
-def _failure_step(id: str, title: str, *rules: str) -> StepFn:
+def _failure_step(id: str, title: str, *rules: str, what: str = "") -> StepFn:
     """`_class_step` for the failure classes of `rules` (gateway.capacity, ...)."""
     classes = [k for k in FAILURE_CLASSES if k.rule in rules]
     codes = frozenset(code for k in classes for code in k.codes)
-    what = " or ".join(k.what for k in classes)
+    what = what or " or ".join(k.what for k in classes)
     return _class_step(id, title, rules, codes, what, classes[0].cause, classes[0].fix)
 
 
@@ -986,6 +992,7 @@ _symptom(
             "gateway.cancelled",
             "codec.no_common",
             "session.interval_too_small",
+            "session.retried_422",
             "host.process_down",
             "host.conntrack",
             "host.udp_errors",
@@ -1020,7 +1027,7 @@ _symptom(
     _rule_step(
         "session_timer",
         "Is the session timer acceptable to the vendor (no 422)?",
-        ("session.interval_too_small",),
+        ("session.interval_too_small", "session.retried_422"),
         "no 422",
     ),
     _CONNTRACK,
@@ -1030,6 +1037,12 @@ _symptom(
         "Are failures just busy numbers or callers giving up?",
         "gateway.busy",
         "gateway.cancelled",
+    ),
+    _rule_step(
+        "failover",
+        "Does a dead route make calls fail over (calls complete elsewhere, set-up longer)?",
+        ("gateway.failover",),
+        "no route failed while its calls completed on the next one",
     ),
 )
 
@@ -1065,6 +1078,7 @@ _symptom(
         "gateway.dial_plan",
         "gateway.forbidden",
         "gateway.unreachable",
+        what="faults (capacity, dial plan, authorisation, unreachable)",
     ),
     _rule_step(
         "pdd",
@@ -1196,13 +1210,25 @@ _symptom(
         "slow_setup",
         "Slow call setup or high CPU",
         "Calls take long to ring, or the server is busy.",
-        ("gateway.long_pdd", "host.cpu", "host.udp_errors", "scan.options_flood"),
+        (
+            "gateway.long_pdd",
+            "gateway.failover",
+            "host.cpu",
+            "host.udp_errors",
+            "scan.options_flood",
+        ),
     ),
     _rule_step(
         "pdd",
         "Which gateways take long to ring?",
         ("gateway.long_pdd",),
         "no gateway with a long post-dial delay",
+    ),
+    _rule_step(
+        "failover",
+        "Do calls wait for a dead route before the next one is tried?",
+        ("gateway.failover",),
+        "no route failed while its calls completed on the next one",
     ),
     _invite_resends,
     _CPU,

@@ -445,7 +445,8 @@ def short_calls(ctx: Context) -> list[Finding]:
 CALLERS_CODES = frozenset({486, 600, 487, 603})  # busy, cancelled, declined: not a fault
 
 
-def _class_of(leg: LegView) -> str:
+def class_of(leg: LegView) -> str:
+    """The failure class of an unanswered leg, in words ("busy", ...)."""
     code = leg.final_code
     for klass in FAILURE_CLASSES:
         if code in klass.codes:
@@ -459,7 +460,7 @@ def breakdown(items: Sequence[tuple[CallView, LegView]], total: int) -> list[str
     """Failed attempts by failure class, largest first: "busy 8 (17 %): 486 ×8"."""
     by_class: dict[str, dict[int, int]] = {}
     for _call, leg in items:
-        codes = by_class.setdefault(_class_of(leg), {})
+        codes = by_class.setdefault(class_of(leg), {})
         codes[leg.final_code] = codes.get(leg.final_code, 0) + 1
     lines = []
     for what, codes in sorted(by_class.items(), key=lambda kv: -sum(kv[1].values())):
@@ -595,6 +596,7 @@ def failover(ctx: Context) -> list[Finding]:
             delays.append(max(0.0, later.start - leg.start))
         down = len(saved) == len(done)
         extra = median(delays)
+        longer = f"set-up {extra:.1f} s longer" if extra >= 0.1 else "set-up barely longer"
         code_text = ", ".join(f"{code or 'no answer'} ×{n}" for code, n in sorted(codes.items()))
         via_text = ", ".join(
             f"{name} ({n})" for name, n in sorted(via.items(), key=lambda x: -x[1])
@@ -615,7 +617,7 @@ def failover(ctx: Context) -> list[Finding]:
                 severity=WARNING if down else NOTICE,
                 title=(
                     f"{gateway}: {'down' if down else 'failing'}, {len(saved)} call(s) "
-                    f"completed via {via_text} ({code_text}); set-up {extra:.1f} s longer"
+                    f"completed via {via_text} ({code_text}); {longer}"
                 ),
                 affected=Affected(GATEWAY, gateway),
                 evidence=evidence(lines),
