@@ -166,12 +166,13 @@ class Calls(Flows):
         talk: float = 20.0,
         session_expires: int | None = None,
         bye_by_callee: bool = False,
+        callee: str = "",
     ) -> str:
         """One call; `code` None: the INVITE is sent 7 times over 32 s and never answered.
         Returns its Call-ID."""
         Calls.n += 1
         call_id = f"call-{Calls.n}@{src}"
-        callee = f"44207{Calls.n:06d}"
+        callee = callee or f"44207{Calls.n:06d}"
         se = f"Session-Expires: {session_expires}\n" if session_expires else ""
 
         def head(method: str, cseq: int, to_tag: str = "") -> str:
@@ -305,4 +306,13 @@ def retried_422(gateway: str = "198.51.100.40") -> EngineSnapshot:
                 f"ACK sip:4420@{gateway} SIP/2.0\n{head(2, 'ACK', ';tag=y')}Content-Length: 0\n\n"
             ),
         )
+    return flows.snapshot()
+
+
+def retried_422_new_call(gateway: str = "198.51.100.41") -> EngineSnapshot:
+    """A 422 to Session-Expires 90, then a new call (new Call-ID) for the same caller
+    and callee with Session-Expires 1800, answered."""
+    flows = Calls()
+    flows.call("198.51.100.5", gateway, 422, session_expires=90, callee="4420999")
+    flows.call("198.51.100.5", gateway, 200, session_expires=1800, callee="4420999")
     return flows.snapshot()

@@ -8,7 +8,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from tests.diagnose.diagnose_support import config, snapshot
-from tests.diagnose.sip_flows import Calls, failing_mix, retried_422
+from tests.diagnose.sip_flows import Calls, failing_mix, retried_422, retried_422_new_call
 from vostui.config import load
 from vostui.diagnose import (
     CRITICAL,
@@ -146,3 +146,9 @@ def test_422_retried_is_seen_in_the_calls_fail_checklist() -> None:
     checklist = run_checklist("calls_fail", retried_422())
     step = next(s for s in checklist.steps if s.id == "session_timer")
     assert step.status in (SEEN, FAIL) and "422" in "\n".join(step.evidence)
+
+
+def test_422_retried_as_a_new_call_is_a_retry_not_a_refusal() -> None:
+    findings = diagnose(retried_422_new_call())
+    rules = {f.rule for f in findings}
+    assert "session.retried_422" in rules and "session.interval_too_small" not in rules

@@ -338,7 +338,43 @@ def scan_calls(snap: EngineSnapshot, max_call_seconds: float, recent_seconds: fl
                     b_te = negotiated_te(b)
                     if b_te is not None and b_te != a_te:
                         facts.dtmf_split.append((call, legs[0], b))
+    if facts.rejected_422:
+        _pair_422_retries(snap, facts)
     return facts
+
+
+RETRY_422_SECONDS = 10.0  # a new INVITE for the same caller and callee this soon: a retry
+
+
+def _pair_422_retries(snap: EngineSnapshot, facts: CallFacts) -> None:
+    """A 422 whose retry came as a new call (a new Call-ID, same caller and callee,
+    within `RETRY_422_SECONDS`, a larger Session-Expires) was retried, not refused."""
+    wanted = {(call.caller, call.callee) for call, _leg in facts.rejected_422}
+    later: dict[tuple[str, str], list[CallView]] = {}
+    for call in snap.calls:
+        pair = (call.caller, call.callee)
+        if pair in wanted:
+            later.setdefault(pair, []).append(call)
+    still: list[tuple[CallView, LegView]] = []
+    for call, leg in facts.rejected_422:
+        invite = first_request(leg)
+        reply = find(leg, is_invite_response(422))
+        retry = None
+        if invite is not None and reply is not None:
+            offered = invite.msg.session_expires or 0
+            for other in later.get((call.caller, call.callee), ()):
+                if other is call or not 0 <= other.start - reply.ts <= RETRY_422_SECONDS:
+                    continue
+                legs = [b for b in other.legs if b.gateway == leg.gateway] or list(other.legs)
+                first = first_request(legs[0]) if legs else None
+                if first is not None and (first.msg.session_expires or 0) > offered:
+                    retry = first
+                    break
+        if retry is not None and invite is not None and reply is not None:
+            facts.retried_422.append((call, leg, invite, reply, retry))
+        else:
+            still.append((call, leg))
+    facts.rejected_422 = still
 
 
 class Context:

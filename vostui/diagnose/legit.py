@@ -23,10 +23,10 @@ critical) when it is not compromised, carries no scanner signature, and one of:
     passwords or unknown accounts);
   - it placed or answered calls that were answered (and did not collect
     `brute_force_failures` authentication failures);
-  - it sends keepalives: OPTIONS are most of its requests, every target is pinged
-    again and again (at least twice each) at 5-600 s per target, and no
-    authentication failed. vostui keeps a count and a time span per source, not each
-    interval, so "steady" is judged on the mean interval.
+  - it sends keepalives: OPTIONS are most of its requests, no authentication failed,
+    each target is pinged every 5 s or slower on average and, when the source was seen
+    for 300 s or more, at least twice. vostui keeps a count and a time span per source,
+    not each interval, so "steady" is judged on the mean interval.
 
 Anything else that a scanner rule flags is suspicious, and the advice to block it is
 given; a compromised source is critical.
@@ -46,7 +46,7 @@ from vostui.engine.snapshot import EngineSnapshot, RegistrationAttempt, Registra
 ACCEPTED_SHARE = 0.25  # accepted accounts, of those tried, for a device (and not a guesser)
 GUESS_INTERVAL = 10.0  # seconds between refused attempts on one account: guessing
 KEEPALIVE_MIN_SECONDS = 5.0  # mean interval per pinged target
-KEEPALIVE_MAX_SECONDS = 600.0
+KEEPALIVE_REPEAT_SPAN = 300.0  # over this span a keepalive pings each target again
 
 
 def ip_of(source: str) -> str:
@@ -230,17 +230,22 @@ class Peers:
         return Verdict("", "")
 
     def _keepalive(self, source: SourceView | None) -> str:
+        """OPTIONS pings: most of the requests, no failed authentication, each target
+        pinged once per `KEEPALIVE_MIN_SECONDS` or slower on average, and, over a span
+        long enough to see it (`KEEPALIVE_REPEAT_SPAN`), each target pinged again."""
         if source is None or source.auth_failures:
             return ""
         options = source.count("OPTIONS")
         total = sum(n for _m, n in source.counts)
         targets = max(1, source.accounts_tried)
-        if options < 2 or options * 2 < total or options < 2 * targets:
+        if options < 2 or options * 2 < total or options < targets:
             return ""
         span = source.last_seen - source.first_seen
-        per_target = span * targets / max(1, options - targets)
-        if not KEEPALIVE_MIN_SECONDS <= per_target <= KEEPALIVE_MAX_SECONDS:
+        per_target = span * targets / options
+        if per_target < KEEPALIVE_MIN_SECONDS:
             return ""
+        if span >= KEEPALIVE_REPEAT_SPAN and options < 2 * targets:
+            return ""  # a slow sweep: a keepalive would have come back by now
         return (
             f"{source.ip} sends keepalives: {options} OPTIONS to {targets} target(s), "
             f"one every {per_target:.0f} s per target"

@@ -123,6 +123,11 @@ FAILURE_CLASSES = (
 )
 
 
+# Failure classes that ordinary wholesale traffic shows every day (numbers that do not
+# exist, subscribers absent, barred numbers): a notice while the gateway's ASR is fine.
+ORDINARY_CLASSES = frozenset({"gateway.dial_plan", "gateway.unreachable", "gateway.forbidden"})
+
+
 def _finished(leg: LegView) -> bool:
     return leg.answered is not None or leg.state in ENDED
 
@@ -143,6 +148,8 @@ def failures(ctx: Context) -> list[Finding]:
         if not recent:
             continue
         total = len(recent)
+        kept = [leg for _c, leg in recent if leg.call_id not in rescued]
+        asr = sum(1 for leg in kept if leg.answered is not None) / len(kept) if kept else 1.0
         for klass in FAILURE_CLASSES:
             hit = [
                 (call, leg)
@@ -164,12 +171,19 @@ def failures(ctx: Context) -> list[Finding]:
                 severity = CRITICAL
             if klass.rule == "gateway.cancelled" and share >= 0.5:
                 severity = NOTICE
+            # Wholesale traffic carries some 404/480/403 every day: while the gateway
+            # answers its usual share and this class is not most of the attempts, it is
+            # worth a look, not a warning.
+            healthy = asr >= s.low_asr and share < 0.5
+            if klass.rule in ORDINARY_CLASSES and severity == WARNING and healthy:
+                severity = NOTICE
             code_text = ", ".join(
                 f"{code or 'no answer'} ×{n}" for code, n in sorted(codes.items())
             )
             lines = [
                 f"{count} of {total} finished attempts in the last "
-                f"{seconds(s.recent_seconds)} ({share:.0%}): {code_text}"
+                f"{seconds(s.recent_seconds)} ({share:.0%}): {code_text}; "
+                f"the gateway's ASR {asr:.0%}"
             ]
             for code in sorted(c for c in codes if c):
                 info = lookup(code)
