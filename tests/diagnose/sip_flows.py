@@ -167,6 +167,7 @@ class Calls(Flows):
         session_expires: int | None = None,
         bye_by_callee: bool = False,
         callee: str = "",
+        gap: float = 1.0,
     ) -> str:
         """One call; `code` None: the INVITE is sent 7 times over 32 s and never answered.
         Returns its Call-ID."""
@@ -187,7 +188,7 @@ class Calls(Flows):
             f"INVITE sip:{callee}@{dst} SIP/2.0\n{head('INVITE', 1)}"
             f"Contact: <sip:1000@{src}:5060>\n{se}Content-Length: 0\n\n"
         )
-        self._feed(src, dst, invite, 1.0)
+        self._feed(src, dst, invite, gap)
         if code is None:
             for n in range(6):
                 self._feed(src, dst, invite, 0.5 * 2**n)
@@ -201,7 +202,7 @@ class Calls(Flows):
                 f"SIP/2.0 {code} {PHRASES[code]}\n{head('INVITE', 1, 'b')}{extra}"
                 "Content-Length: 0\n\n"
             ),
-            0.5,
+            min(0.5, gap),
         )
         self._feed(
             src,

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from tests.diagnose.diagnose_support import config, snapshot
-from tests.diagnose.sip_flows import Flows, cracked_account, phone_bank, weak_password_sweep
+from tests.diagnose.sip_flows import Calls, Flows, cracked_account, phone_bank, weak_password_sweep
 from vostui.diagnose import CRITICAL, diagnose
 from vostui.diagnose.legit import compromised, legitimate_device
 from vostui.diagnose.rules.scanners import suspicious_sources
@@ -112,3 +112,40 @@ def test_a_legitimate_device_flooding_gets_no_block_advice() -> None:
     assert flood.severity == "warning" and not _blocks([flood], ip)
     assert flood.fix.startswith(f"Do not block {ip}")
     assert any(line.startswith("legitimate device:") for line in flood.evidence)
+
+
+def test_an_invite_flood_with_no_answer_is_flagged_a_busy_trunk_is_not() -> None:
+    flows = Calls()
+    for _n in range(60):
+        flows.call("198.51.100.70", "203.0.113.1", 404, callee="900123", gap=0.02)
+    for _n in range(60):
+        flows.call("198.51.100.71", "203.0.113.1", 200, talk=0.01, gap=0.02)
+    findings = diagnose(flows.snapshot())
+    flood = [f for f in findings if f.rule == "scan.invite_flood"]
+    assert [f.affected.id for f in flood] == ["198.51.100.70"]
+    assert _blocks(flood, "198.51.100.70") and not _blocks(findings, "198.51.100.71")
+
+
+def test_slow_guessing_from_several_sources_is_one_finding() -> None:
+    flows = Flows()
+    for n in range(4):
+        flows.login(f"198.51.100.{80 + n}", "1001", 403)
+        flows.ts += 20.0
+    findings = diagnose(flows.snapshot())
+    (spread,) = [f for f in findings if f.rule == "scan.distributed_guessing"]
+    assert spread.severity == "warning" and "4 sources" in spread.title
+    assert all(_blocks([spread], f"198.51.100.{80 + n}") for n in range(4))
+    # folded: no per-account registration finding for these sources
+    assert not [f for f in findings if f.rule == "registration.forbidden"]
+
+
+def test_phones_with_wrong_passwords_at_several_addresses_are_not_guessing() -> None:
+    flows = Flows()
+    for n in range(3):
+        for cseq in range(1, 12, 2):
+            flows.register(f"198.51.100.{90 + n}", f"20{n}", cseq, 401)
+            flows.register(f"198.51.100.{90 + n}", f"20{n}", cseq + 1, 401, auth=True)
+            flows.ts += 30.0
+    findings = diagnose(flows.snapshot())
+    assert not [f for f in findings if f.rule.startswith("scan.")]
+    assert {f.rule for f in findings} == {"registration.challenge_loop"}

@@ -627,7 +627,10 @@ def _invite_resends(run: _Run) -> Check:
 def _attacker_registered(run: _Run) -> Check:
     title = "Did an attacking IP manage to register an account?"
     attackers = {
-        f.affected.id for f in run.of(("scan.brute_force", "scan.enumeration", "scan.signature"))
+        ip
+        for ip, rules in run.ctx.flagged.items()
+        if {"scan.brute_force", "scan.enumeration", "scan.signature", "scan.distributed_guessing"}
+        & set(rules)
     }
     if not attackers:
         return Check(
@@ -659,14 +662,7 @@ def _attacker_registered(run: _Run) -> Check:
 
 def _attackers_blocked(run: _Run) -> Check:
     title = "Does the firewall already drop the attacking IPs?"
-    attackers = sorted(
-        {
-            f.affected.id
-            for f in run.of(
-                ("scan.brute_force", "scan.enumeration", "scan.signature", "scan.options_flood")
-            )
-        }
-    )
+    attackers = sorted(run.ctx.flagged)
     command = "iptables -L INPUT -v -n --line-numbers"
     if not attackers:
         return Check(
@@ -1138,6 +1134,8 @@ _symptom(
             "scan.options_flood",
             "scan.brute_force",
             "scan.enumeration",
+            "scan.invite_flood",
+            "scan.distributed_guessing",
             "host.conntrack",
             "host.udp_errors",
             "logs.failed_logins",
@@ -1153,15 +1151,15 @@ _symptom(
     _rule_step(
         "guessing",
         "Is anyone guessing passwords or enumerating extensions?",
-        ("scan.brute_force", "scan.enumeration"),
-        "no source with many auth failures or many accounts",
+        ("scan.brute_force", "scan.enumeration", "scan.distributed_guessing"),
+        "no source with many auth failures or many accounts, no slow guessing spread over sources",
         lambda run: bool(run.ctx.snap.sources),
     ),
     _rule_step(
         "flood",
-        "Is anyone flooding OPTIONS?",
-        ("scan.options_flood",),
-        "no source above the OPTIONS flood rate",
+        "Is anyone flooding OPTIONS or INVITEs?",
+        ("scan.options_flood", "scan.invite_flood"),
+        "no source above the OPTIONS or INVITE flood rate",
         lambda run: bool(run.ctx.snap.sources),
     ),
     _attacker_registered,

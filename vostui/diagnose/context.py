@@ -433,7 +433,12 @@ class Context:
     def attackers(self) -> frozenset[str]:
         """IPs the scanner rules report as guessing, enumerating or scanning:
         registration rules fold their failures there."""
-        folding = {"scan.brute_force", "scan.enumeration", "scan.signature"}
+        folding = {
+            "scan.brute_force",
+            "scan.enumeration",
+            "scan.signature",
+            "scan.distributed_guessing",
+        }
         return frozenset(ip for ip, rules in self.flagged.items() if folding & set(rules))
 
     def trusted(self, ip: str) -> bool:

@@ -25,6 +25,8 @@ ASR_BASELINE_MIN = 10  # attempts before those needed to know its usual level
 ASR_DROP = 0.5  # recent ASR below this fraction of its usual level
 LOW_ASR = 0.35  # a gateway (or all calls) answering fewer of its attempts: gateway.low_asr
 OPTIONS_FLOOD_RATE = 10.0  # OPTIONS per second from one IP
+INVITE_FLOOD_RATE = 10.0  # INVITEs per second from one IP with no answered call
+DISTRIBUTED_SOURCES = 3  # sources that guess passwords slowly together
 SCAN_MIN_REQUESTS = 50  # requests before a rate counts as a flood
 BRUTE_FORCE_FAILURES = 10  # failed authentications from one IP
 ENUMERATION_ACCOUNTS = 20  # distinct accounts (To users) tried from one IP
@@ -55,6 +57,8 @@ class Settings:
     asr_drop: float = ASR_DROP
     low_asr: float = LOW_ASR
     options_flood_rate: float = OPTIONS_FLOOD_RATE
+    invite_flood_rate: float = INVITE_FLOOD_RATE
+    distributed_sources: int = DISTRIBUTED_SOURCES
     scan_min_requests: int = SCAN_MIN_REQUESTS
     brute_force_failures: int = BRUTE_FORCE_FAILURES
     enumeration_accounts: int = ENUMERATION_ACCOUNTS

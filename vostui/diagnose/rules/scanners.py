@@ -12,6 +12,9 @@ from typing import Any
 
 from vostui.diagnose.context import Context
 from vostui.diagnose.finding import (
+    CAPTURE as CAPTURE_KIND,
+)
+from vostui.diagnose.finding import (
     CRITICAL,
     IP,
     NOTICE,
@@ -21,6 +24,7 @@ from vostui.diagnose.finding import (
     Ref,
     covering,
     evidence,
+    refs,
 )
 from vostui.diagnose.settings import Settings
 from vostui.engine.snapshot import EngineSnapshot, SourceView
@@ -238,6 +242,8 @@ def flag_sources(ctx: Context) -> dict[str, tuple[str, ...]]:
             rules.append("scan.signature")
         if _flood_rate(ctx, source) is not None:
             rules.append("scan.options_flood")
+        if not verdict.legitimate and _invite_rate(ctx, source) is not None:
+            rules.append("scan.invite_flood")
         if not verdict.legitimate:
             guessing = _guessing(ctx, source) or bool(verdict.compromised)
             if guessing:
@@ -246,7 +252,51 @@ def flag_sources(ctx: Context) -> dict[str, tuple[str, ...]]:
                 rules.append("scan.enumeration")
         if rules:
             out[source.ip] = tuple(rules)
+    for ip in _distributed(ctx, out):
+        out[ip] = (*out.get(ip, ()), "scan.distributed_guessing")
     return out
+
+
+def _invite_rate(ctx: Context, source: SourceView) -> float | None:
+    """INVITEs per second when a source floods them, else None."""
+    s = ctx.settings
+    count = source.count("INVITE")
+    if count < s.scan_min_requests:
+        return None
+    span = max(1.0, source.last_seen - source.first_seen)
+    rate = max(source.rate("INVITE"), count / span)
+    return rate if rate >= s.invite_flood_rate else None
+
+
+def _distributed(ctx: Context, flagged: dict[str, tuple[str, ...]]) -> list[str]:
+    """Sources guessing passwords slowly and together: each with a few refused
+    authentications (under `brute_force_failures`), none a legitimate device, and either
+    one account refused with credentials from `distributed_sources` (3) of them, or
+    `distributed_sources` sources or more with at most `register_loop` (3) failures each
+    that together reach `brute_force_failures`. A phone with a wrong password retries
+    the same account from one address many times: not this."""
+    s = ctx.settings
+    few: dict[str, SourceView] = {}
+    for source in _wanted(ctx):
+        if source.ip in flagged or not 0 < source.auth_failures < s.brute_force_failures:
+            continue
+        if ctx.peers.verdict(source.ip).legitimate:
+            continue
+        few[source.ip] = source
+    if len(few) < s.distributed_sources:
+        return []
+    by_account: dict[str, set[str]] = {}
+    for ip in few:
+        for reg in ctx.peers.registrations.get(ip, ()):
+            if reg.challenge_loop or reg.last_code == 403:
+                by_account.setdefault(reg.account, set()).add(ip)
+    shared = {ip for ips in by_account.values() if len(ips) >= s.distributed_sources for ip in ips}
+    light = [ip for ip, src in few.items() if src.auth_failures <= s.register_loop]
+    if len(light) >= s.distributed_sources and (
+        sum(few[ip].auth_failures for ip in light) >= s.brute_force_failures
+    ):
+        shared.update(light)
+    return [ip for ip in few if ip in shared]
 
 
 def _flagged(ctx: Context, rule: str) -> list[SourceView]:
@@ -374,6 +424,97 @@ def enumeration(ctx: Context) -> list[Finding]:
     return out
 
 
+def invite_flood(ctx: Context) -> list[Finding]:
+    s = ctx.settings
+    out = []
+    for source in _flagged(ctx, "scan.invite_flood"):
+        count = source.count("INVITE")
+        rate = _invite_rate(ctx, source) or 0.0
+        out.append(
+            _finding(
+                ctx,
+                source,
+                "scan.invite_flood",
+                WARNING,
+                f"{source.ip}: INVITE flood, {rate:.0f}/s ({count} requests), no call answered",
+                [
+                    f"{count} INVITEs at {rate:.1f}/s (limit {s.invite_flood_rate:.0f}/s), "
+                    "none answered",
+                    *_source_lines(source),
+                ],
+                "A source that is not a known trunk sends INVITEs fast and none is answered: "
+                "a scanner probing for an open route (toll fraud), or a flood. A real "
+                "trunk at high CPS has answered calls or is a configured gateway.",
+                f"tcpdump -ni any -c 50 host {source.ip} and port 5060 | grep INVITE; "
+                "the numbers it dials (premium, international prefixes)",
+                count,
+            )
+        )
+    return out
+
+
+def distributed_guessing(ctx: Context) -> list[Finding]:
+    """One finding for all the sources that guess passwords slowly together."""
+    ips = [ip for ip, rules in ctx.flagged.items() if "scan.distributed_guessing" in rules]
+    sources = [src for ip in ips if (src := ctx.sources.get(ip)) is not None]
+    if not sources:
+        return []
+    failures = sum(src.auth_failures for src in sources)
+    accounts: dict[str, int] = {}
+    for ip in ips:
+        for reg in ctx.peers.registrations.get(ip, ()):
+            accounts[reg.account] = accounts.get(reg.account, 0) + 1
+    top = sorted(accounts.items(), key=lambda kv: -kv[1])[:5]
+    lines = [
+        f"{len(sources)} sources, {failures} refused authentications in all, each under "
+        f"{ctx.settings.brute_force_failures}",
+        "accounts: " + ", ".join(f"{account} from {n} source(s)" for account, n in top),
+        *(
+            f"{src.ip}: {src.auth_failures} failure(s), {src.accounts_tried} account(s)"
+            + (f", User-Agent {src.user_agents[0]}" if src.user_agents else "")
+            for src in sources[:8]
+        ),
+    ]
+    refs_ = [Ref(ip=src.ip) for src in sources]
+    refs_ += [
+        Ref(registration=(reg.account, reg.source))
+        for ip in ips
+        for reg in ctx.peers.registrations.get(ip, ())
+    ]
+    cracked = [src.ip for src in sources if ctx.peers.verdict(src.ip).compromised]
+    blocks = " ; ".join(f"iptables -I INPUT -s {src.ip} -j DROP" for src in sources[:5])
+    return [
+        Finding(
+            rule="scan.distributed_guessing",
+            severity=CRITICAL if cracked else WARNING,
+            title=(
+                f"slow password guessing from {len(sources)} sources, {failures} failures "
+                "(each source under the brute-force threshold)"
+            ),
+            affected=Affected(CAPTURE_KIND, "sources"),
+            evidence=evidence(lines),
+            cause=(
+                "Several addresses take turns guessing SIP passwords, each slowly enough "
+                "to stay under a per-source limit (fail2ban, the brute-force threshold)."
+            ),
+            check=(
+                "The registrar's log for these accounts; are the sources from one network "
+                "or country? iptables -L INPUT -v -n --line-numbers"
+            ),
+            fix=(
+                f"Block the sources ({blocks}; keep them in the saved rules), allow "
+                "REGISTER only from the networks your users are in, and use long random "
+                "SIP passwords."
+            ),
+            refs=refs(refs_),
+            count=failures,
+            first=min(src.first_seen for src in sources),
+            last=max(src.last_seen for src in sources),
+            codes=(401, 403),
+        )
+    ]
+
+
 def suspicious_sources(
     snap: EngineSnapshot, config: Any = None, settings: Settings | None = None
 ) -> list[tuple[SourceView, tuple[str, ...]]]:
@@ -395,5 +536,7 @@ RULES = (
     ("scan.options_flood", "OPTIONS flood from one IP"),
     ("scan.brute_force", "REGISTER/INVITE password guessing"),
     ("scan.enumeration", "extension enumeration"),
+    ("scan.invite_flood", "INVITE flood from a source with no answered call"),
+    ("scan.distributed_guessing", "slow password guessing spread over several sources"),
 )
-CHECKS = (signature, options_flood, brute_force, enumeration)
+CHECKS = (signature, options_flood, brute_force, enumeration, invite_flood, distributed_guessing)
