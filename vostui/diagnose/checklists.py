@@ -85,6 +85,7 @@ class _Run:
     findings: tuple[Finding, ...]
     settings: Settings
     by_rule: dict[str, list[Finding]] = field(default_factory=dict)
+    attempts: list[tuple[Any, Any]] | None = None  # see `_attempts`, computed once
 
     def of(self, rules: Sequence[str]) -> list[Finding]:
         return [f for rule in rules for f in self.by_rule.get(rule, [])]
@@ -459,6 +460,8 @@ def _session_timers_used(run: _Run) -> Check:
 def _attempts(run: _Run) -> list[tuple[Any, Any]]:
     """(call, leg) of every finished attempt whose outcome is a gateway's (B-legs, and
     A-legs the softswitch refused itself), less those completed on the next route."""
+    if run.attempts is not None:
+        return run.attempts
     rescued = run.ctx.calls.rescued
     out = []
     for items in run.ctx.legs_by_gateway.values():
@@ -467,6 +470,7 @@ def _attempts(run: _Run) -> list[tuple[Any, Any]]:
                 continue
             if leg.answered is not None or leg.final_code or leg.state in ENDED:
                 out.append((call, leg))
+    run.attempts = out
     return out
 
 
@@ -1276,7 +1280,7 @@ def run_checklist(
     settings = settings or Settings.from_config(config)
     if findings is None:
         findings = diagnose(engine_snap, host, logs, config, settings=settings)
-    ctx = Context(engine_snap, host, logs, settings)
+    ctx = Context(engine_snap, host, logs, settings, reuse_facts=True)
     run = _Run(ctx, findings, settings)
     for finding in findings:
         run.by_rule.setdefault(finding.rule, []).append(finding)

@@ -377,6 +377,11 @@ def _pair_422_retries(snap: EngineSnapshot, facts: CallFacts) -> None:
     facts.rejected_422 = still
 
 
+# The call facts of the latest snapshot: a diagnosis and the checklists run right after
+# it on the same (immutable) snapshot walk its calls once. Facts are read, never changed.
+_LAST_FACTS: tuple[EngineSnapshot, tuple[float, float], CallFacts] | None = None
+
+
 class Context:
     """Inputs of one diagnosis run and the facts derived from them on demand."""
 
@@ -386,8 +391,11 @@ class Context:
         host: Any = None,
         logs: Any = None,
         settings: Settings | None = None,
+        *,
+        reuse_facts: bool = False,
     ) -> None:
         self.snap = snap
+        self.reuse_facts = reuse_facts  # take the call facts a diagnosis of snap left
         self.host = host  # vostui.host.monitor.HostSnapshot, or None
         self.logs = logs  # vostui.host.logs.LogSnapshot, or None
         self.settings = settings or Settings()
@@ -395,8 +403,15 @@ class Context:
 
     @cached_property
     def calls(self) -> CallFacts:
+        global _LAST_FACTS
         s = self.settings
-        return scan_calls(self.snap, s.max_call_seconds, s.recent_seconds)
+        key = (s.max_call_seconds, s.recent_seconds)
+        last = _LAST_FACTS
+        if self.reuse_facts and last is not None and last[0] is self.snap and last[1] == key:
+            return last[2]  # the checklists after a diagnosis of the same snapshot
+        facts = scan_calls(self.snap, s.max_call_seconds, s.recent_seconds)
+        _LAST_FACTS = (self.snap, key, facts)
+        return facts
 
     @property
     def legs_by_gateway(self) -> dict[str, list[tuple[CallView, LegView]]]:
