@@ -191,8 +191,13 @@ def analyze(args: argparse.Namespace, config: Config) -> int:
         for r in snap.registrations
         if not expression or expression.matches(registration_fields(r))
     )
+    # The sources `vostui doctor` reports with a scanner rule: one definition for both.
+    from vostui.diagnose.rules.scanners import suspicious_sources
+
     sources = [
-        s for s in report.scanners(snap) if not expression or expression.matches(source_fields(s))
+        s
+        for s, _rules in suspicious_sources(snap, config)
+        if not expression or expression.matches(source_fields(s))
     ]
     warnings = [f"{r.path}: {w}" for r in results for w in r.warnings]
     for warning in warnings:

@@ -163,7 +163,9 @@ def sources_table(sources: Sequence[SourceView]) -> str:
 
 
 def scanners(snapshot: EngineSnapshot) -> list[SourceView]:
-    """Sources worth a look: a scanner signature, failed auth or many accounts tried."""
+    """Sources with a scanner signature, failed auth or many accounts tried: a raw view
+    with no config. `vostui analyze` lists what `vostui doctor` flags instead
+    (`vostui.diagnose.rules.scanners.suspicious_sources`)."""
     picked = [
         s for s in snapshot.sources if s.signatures or s.auth_failures or s.accounts_tried >= 10
     ]

@@ -61,9 +61,11 @@ def test_json_document(capsys) -> None:
     assert {step["status"] for step in checklist["steps"]} <= {
         "pass",
         "fail",
+        "seen",
         "not_checked",
         "manual",
     }
+    assert finding["calls"] == [ref["call"] for ref in finding["refs"] if ref["call"]]
     assert doc["source"]["files"][0]["frames"] > 0
     assert not doc["host"]["checked"]
 

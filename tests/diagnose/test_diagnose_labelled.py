@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.diagnose.diagnose_support import LABELLED, config, labels, snapshot
-from vostui.diagnose import INFO, RULE_IDS, diagnose
+from vostui.diagnose import CRITICAL, INFO, RULE_IDS, Affected, Finding, diagnose
 
 CAPTURES = labels()
 SCORE = Path(__file__).resolve().parents[2] / "tools" / "diagnose" / "score.py"
@@ -100,7 +100,43 @@ def test_score_script_reports_full_recall_on_the_labelled_set(capsys) -> None:
         spec.loader.exec_module(score)
     finally:
         sys.modules.pop(spec.name, None)
-    assert score.main(["score.py", str(LABELLED)]) == 0
+    assert score.main(["score.py", str(LABELLED), str(LABELLED / "no-heldout-here")]) == 0
     out = capsys.readouterr().out
     assert "clean traffic: nothing above info" in out
     assert "MISSED" not in out
+    assert "false criticals: 0" in out and "false block advice: 0" in out
+    assert "held-out set: none at" in out  # skipped, not an error
+    for severity in ("critical", "warning", "notice", "info"):
+        assert f"\n{severity} " in out  # a row per severity
+
+
+def test_score_counts_false_criticals_and_false_block_advice_apart() -> None:
+    spec = importlib.util.spec_from_file_location("vostui_tools_score2", SCORE)
+    assert spec is not None and spec.loader is not None
+    score = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = score
+    try:
+        spec.loader.exec_module(score)
+    finally:
+        sys.modules.pop(spec.name, None)
+    blocking = Finding(
+        "scan.enumeration",
+        CRITICAL,
+        "x",
+        Affected("ip", "10.0.0.5"),
+        (),
+        "",
+        "",
+        "iptables -I INPUT -s 10.0.0.5 -j DROP",
+    )
+    ordinary = score.Result(
+        "bank.pcap", (), (blocking,), "ordinary", "warning", None, ("10.0.0.5",)
+    )
+    assert len(ordinary.false_criticals()) == 1 and len(ordinary.false_blocks()) == 1
+    hostile = score.Result(
+        "crack.pcap", ("scan.enumeration",), (blocking,), "hostile", "critical", ("10.0.0.5",)
+    )
+    assert hostile.false_criticals() == [] and hostile.false_blocks() == []
+    table = score.severity_scores([ordinary, hostile])
+    assert table["critical"].right == 1 and table["critical"].wrong == 1
+    assert table["warning"].too_severe == 1 and table["critical"].reached == 1

@@ -15,6 +15,7 @@ from vostui.diagnose.checklists import (
     MANUAL,
     NOT_CHECKED,
     PASS,
+    SEEN,
     SYMPTOMS,
     Check,
     Checklist,
@@ -24,6 +25,7 @@ from vostui.diagnose.checklists import (
 )
 from vostui.diagnose.diagnosis import (
     alert_pairs,
+    calls_with_findings,
     diagnose,
     findings_for_call,
     findings_for_registration,
@@ -54,6 +56,7 @@ __all__ = [
     "PASS",
     "RULES",
     "RULE_IDS",
+    "SEEN",
     "SEVERITIES",
     "SYMPTOMS",
     "WARNING",
@@ -67,6 +70,7 @@ __all__ = [
     "Symptom",
     "above_info",
     "alert_pairs",
+    "calls_with_findings",
     "diagnose",
     "findings_for_call",
     "findings_for_registration",

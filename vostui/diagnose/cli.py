@@ -24,7 +24,7 @@ from collections.abc import Sequence
 from typing import Any, TextIO
 
 from vostui import __version__
-from vostui.diagnose.checklists import FAIL, MANUAL, NOT_CHECKED, PASS, SYMPTOMS, Checklist
+from vostui.diagnose.checklists import FAIL, MANUAL, NOT_CHECKED, PASS, SEEN, SYMPTOMS, Checklist
 from vostui.diagnose.diagnosis import summary
 from vostui.diagnose.export import SCHEMA, checklist_json, finding_json
 from vostui.diagnose.finding import CRITICAL, INFO, Finding
@@ -212,7 +212,13 @@ def _read_logs(config: Any, report: dict[str, Any]) -> Any:
 
 # -- text ---------------------------------------------------------------------------------
 
-STATUS_MARK = {PASS: "pass", FAIL: "FAIL", NOT_CHECKED: "not checked", MANUAL: "manual"}
+STATUS_MARK = {
+    PASS: "pass",
+    FAIL: "FAIL",
+    SEEN: "seen",
+    NOT_CHECKED: "not checked",
+    MANUAL: "manual",
+}
 
 
 def _traffic_line(snap: Any, report: dict[str, Any]) -> str:
@@ -284,7 +290,7 @@ def render_text(
             lines.append(f" {n:2}. [{STATUS_MARK.get(step.status, step.status)}] {step.title}")
             for line in step.evidence[:6]:
                 lines.append(f"       | {line}")
-            if step.command and step.status in (FAIL, MANUAL, NOT_CHECKED):
+            if step.command and step.status in (FAIL, SEEN, MANUAL, NOT_CHECKED):
                 lines.append(f"       run: {step.command}")
         lines.append(f" Most likely cause: {checklist.conclusion}")
         if checklist.fix:

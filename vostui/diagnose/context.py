@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from typing import Any
 
+from vostui.diagnose.legit import Peers
 from vostui.diagnose.settings import Settings
 from vostui.engine.snapshot import (
     CallView,
@@ -196,6 +197,14 @@ class CallFacts:
     # (it refused the call itself), else its outcome is the vendor's, counted already.
     by_gateway: dict[str, list[tuple[CallView, LegView]]] = field(default_factory=dict)
     recent_by_gateway: dict[str, list[tuple[CallView, LegView]]] = field(default_factory=dict)
+    # Failover: a B-leg that failed while a later B-leg of the same call (to another
+    # route) was answered; by the failed leg's Call-ID, the leg that completed the call.
+    rescued: dict[str, LegView] = field(default_factory=dict)
+    # 422 answered and the INVITE retried (same dialog, or a later leg of the call):
+    # (call, the 422's leg, the first INVITE, the 422, the retried INVITE)
+    retried_422: list[tuple[CallView, LegView, MessageRecord, MessageRecord, MessageRecord]] = (
+        field(default_factory=list)
+    )
 
 
 def _media_problem(address: str, sender: str, cache: dict[tuple[str, str], str]) -> str:
@@ -216,6 +225,32 @@ def _media_problem(address: str, sender: str, cache: dict[tuple[str, str], str])
             found = ""
         cache[key] = found
     return found
+
+
+def _retried_422(
+    leg: LegView, later: Iterable[LegView]
+) -> tuple[MessageRecord, MessageRecord, MessageRecord] | None:
+    """(first INVITE, 422, retried INVITE) when this leg got a 422 to its INVITE and the
+    INVITE was sent again, in the same dialog or as a later leg of the same call."""
+    invite = reply = None
+    for record in leg.messages:
+        msg = record.msg
+        if msg.is_request:
+            if msg.method != "INVITE":
+                continue
+            if invite is None:
+                invite = record
+            elif reply is not None:
+                return invite, reply, record
+        elif reply is None and msg.status == 422 and msg.cseq_method == "INVITE":
+            reply = record
+    if invite is None or reply is None:
+        return None
+    for other in later:
+        retry = first_request(other)
+        if retry is not None and retry.ts >= reply.ts:
+            return invite, reply, retry
+    return None
 
 
 def scan_calls(snap: EngineSnapshot, max_call_seconds: float, recent_seconds: float) -> CallFacts:
@@ -252,7 +287,10 @@ def scan_calls(snap: EngineSnapshot, max_call_seconds: float, recent_seconds: fl
             ):
                 facts.unacked.append((call, leg))
             code = leg.final_code
-            if code == 422:
+            retry = _retried_422(leg, legs[n + 1 :])
+            if retry is not None:
+                facts.retried_422.append((call, leg, *retry))
+            elif code == 422:
                 facts.rejected_422.append((call, leg))
             if leg.session_expires and answered:
                 facts.timed.append((call, leg))
@@ -284,6 +322,15 @@ def scan_calls(snap: EngineSnapshot, max_call_seconds: float, recent_seconds: fl
                     codecs = voice(leg.codecs_answered)
                     if codecs and codecs[0].upper().startswith("G729"):
                         facts.g729_inband.append((call, leg))
+        if answered_call and len(legs) > 2:
+            bs = legs[1:]
+            for b in bs:
+                if b.answered is not None:
+                    continue  # (a leg left unanswered counts too: the switch moved on)
+                for later in bs:
+                    if later is not b and later.answered is not None and later.start >= b.start:
+                        facts.rescued[b.call_id] = later
+                        break
         if answered_call and len(legs) > 1:
             a_te = negotiated_te(legs[0])
             if a_te is not None:
@@ -291,7 +338,48 @@ def scan_calls(snap: EngineSnapshot, max_call_seconds: float, recent_seconds: fl
                     b_te = negotiated_te(b)
                     if b_te is not None and b_te != a_te:
                         facts.dtmf_split.append((call, legs[0], b))
+    if facts.rejected_422:
+        _pair_422_retries(snap, facts)
     return facts
+
+
+RETRY_422_SECONDS = 10.0  # a new INVITE for the same caller and callee this soon: a retry
+
+
+def _pair_422_retries(snap: EngineSnapshot, facts: CallFacts) -> None:
+    """A 422 whose retry came as a new call (a new Call-ID, same caller and callee,
+    within `RETRY_422_SECONDS`, a larger Session-Expires) was retried, not refused."""
+    wanted = {(call.caller, call.callee) for call, _leg in facts.rejected_422}
+    later: dict[tuple[str, str], list[CallView]] = {}
+    for call in snap.calls:
+        pair = (call.caller, call.callee)
+        if pair in wanted:
+            later.setdefault(pair, []).append(call)
+    still: list[tuple[CallView, LegView]] = []
+    for call, leg in facts.rejected_422:
+        invite = first_request(leg)
+        reply = find(leg, is_invite_response(422))
+        retry = None
+        if invite is not None and reply is not None:
+            offered = invite.msg.session_expires or 0
+            for other in later.get((call.caller, call.callee), ()):
+                if other is call or not 0 <= other.start - reply.ts <= RETRY_422_SECONDS:
+                    continue
+                legs = [b for b in other.legs if b.gateway == leg.gateway] or list(other.legs)
+                first = first_request(legs[0]) if legs else None
+                if first is not None and (first.msg.session_expires or 0) > offered:
+                    retry = first
+                    break
+        if retry is not None and invite is not None and reply is not None:
+            facts.retried_422.append((call, leg, invite, reply, retry))
+        else:
+            still.append((call, leg))
+    facts.rejected_422 = still
+
+
+# The call facts of the latest snapshot: a diagnosis and the checklists run right after
+# it on the same (immutable) snapshot walk its calls once. Facts are read, never changed.
+_LAST_FACTS: tuple[EngineSnapshot, tuple[float, float], CallFacts] | None = None
 
 
 class Context:
@@ -303,8 +391,11 @@ class Context:
         host: Any = None,
         logs: Any = None,
         settings: Settings | None = None,
+        *,
+        reuse_facts: bool = False,
     ) -> None:
         self.snap = snap
+        self.reuse_facts = reuse_facts  # take the call facts a diagnosis of snap left
         self.host = host  # vostui.host.monitor.HostSnapshot, or None
         self.logs = logs  # vostui.host.logs.LogSnapshot, or None
         self.settings = settings or Settings()
@@ -312,8 +403,15 @@ class Context:
 
     @cached_property
     def calls(self) -> CallFacts:
+        global _LAST_FACTS
         s = self.settings
-        return scan_calls(self.snap, s.max_call_seconds, s.recent_seconds)
+        key = (s.max_call_seconds, s.recent_seconds)
+        last = _LAST_FACTS
+        if self.reuse_facts and last is not None and last[0] is self.snap and last[1] == key:
+            return last[2]  # the checklists after a diagnosis of the same snapshot
+        facts = scan_calls(self.snap, s.max_call_seconds, s.recent_seconds)
+        _LAST_FACTS = (self.snap, key, facts)
+        return facts
 
     @property
     def legs_by_gateway(self) -> dict[str, list[tuple[CallView, LegView]]]:
@@ -334,20 +432,29 @@ class Context:
         return frozenset(self.snap.softswitch)
 
     @cached_property
+    def peers(self) -> Peers:
+        """Legitimate devices and compromised sources (`vostui.diagnose.legit`)."""
+        return Peers(self.snap, self.settings)
+
+    @cached_property
+    def flagged(self) -> dict[str, tuple[str, ...]]:
+        """Per source IP, the scanner rules that report it: the one definition of a
+        suspicious source (doctor's scanner findings, `vostui analyze`'s list)."""
+        from vostui.diagnose.rules.scanners import flag_sources
+
+        return flag_sources(self)
+
+    @cached_property
     def attackers(self) -> frozenset[str]:
-        """IPs the scanner rules report: registration rules fold their failures there."""
-        s = self.settings
-        found = set()
-        for source in self.snap.sources:
-            if self.known_peer(source.ip):
-                continue
-            # one device retrying one account is not an attack (see scan.brute_force)
-            guessing = source.auth_failures >= s.brute_force_failures and (
-                source.accounts_tried > 1 or bool(source.signatures)
-            )
-            if guessing or source.accounts_tried >= s.enumeration_accounts:
-                found.add(source.ip)
-        return frozenset(found)
+        """IPs the scanner rules report as guessing, enumerating or scanning:
+        registration rules fold their failures there."""
+        folding = {
+            "scan.brute_force",
+            "scan.enumeration",
+            "scan.signature",
+            "scan.distributed_guessing",
+        }
+        return frozenset(ip for ip, rules in self.flagged.items() if folding & set(rules))
 
     def trusted(self, ip: str) -> bool:
         return ip in self.settings.trusted_ips

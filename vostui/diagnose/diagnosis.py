@@ -83,8 +83,19 @@ def _broken(name: str, exc: Exception) -> Finding:
 
 
 def findings_for_call(findings: tuple[Finding, ...], call_key: str) -> tuple[Finding, ...]:
-    """The findings that point at one call (for the call screen)."""
-    return tuple(f for f in findings if any(ref.call == call_key for ref in f.refs))
+    """The findings that cover one call (`Finding.calls()`, every call, not only the
+    first `REFS_CAP` refs): the call screen's reasons, the call list's problem mark."""
+    return tuple(f for f in findings if call_key in f.calls())
+
+
+def calls_with_findings(findings: tuple[Finding, ...]) -> dict[str, tuple[Finding, ...]]:
+    """Every call key any finding covers, with those findings (most severe first): one
+    pass for the call list's problem marks and its "why" column."""
+    out: dict[str, list[Finding]] = {}
+    for finding in findings:
+        for key in finding.calls():
+            out.setdefault(key, []).append(finding)
+    return {key: tuple(found) for key, found in out.items()}
 
 
 def findings_for_registration(

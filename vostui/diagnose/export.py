@@ -38,6 +38,7 @@ def finding_json(finding: Finding) -> dict[str, Any]:
         "last_ts": finding.last,
         "codes": list(finding.codes),
         "refs": [ref_json(ref) for ref in finding.refs],
+        "calls": list(finding.calls()),
     }
 
 

@@ -72,6 +72,9 @@ class Finding:
     first: float | None = None  # packet (or wall) time of the first occurrence
     last: float | None = None
     codes: tuple[int, ...] = ()  # SIP codes involved: links to the response-code reference
+    # Every call the finding covers (`refs` keeps at most REFS_CAP places to jump to):
+    # the call list marks exactly these. Empty: the call refs are all of them.
+    call_keys: tuple[str, ...] = ()
 
     @property
     def key(self) -> tuple[str, str, str]:
@@ -83,7 +86,10 @@ class Finding:
         return RANK.get(self.severity, len(SEVERITIES))
 
     def calls(self) -> tuple[str, ...]:
-        """Keys of the calls this finding points at, in order, without repeats."""
+        """Keys of every call this finding covers, in order, without repeats (not capped
+        like `refs`): what the call list marks."""
+        if self.call_keys:
+            return self.call_keys
         return tuple(dict.fromkeys(ref.call for ref in self.refs if ref.call))
 
 
@@ -129,13 +135,23 @@ def refs(items: Iterable[Ref], cap: int = REFS_CAP) -> tuple[Ref, ...]:
     return tuple(out)
 
 
+def covering(keys: Iterable[str], *extra: Ref) -> dict[str, Any]:
+    """`refs` (the `extra` places first, then the calls, capped) and `call_keys` (every
+    call, uncapped) of a finding about calls: pass them to `Finding(...)` with `**`."""
+    every = tuple(dict.fromkeys(keys))
+    return {
+        "refs": refs([*extra, *(Ref(call=key) for key in every)]),
+        "call_keys": every,
+    }
+
+
 def over_calls(seen: Iterable[tuple[str, float]]) -> dict[str, Any]:
-    """`refs`, `count`, `first` and `last` of a finding that stands for several calls,
-    from (call key, time) pairs: pass them to `Finding(...)` with `**`."""
+    """`refs`, `call_keys`, `count`, `first` and `last` of a finding that stands for
+    several calls, from (call key, time) pairs: pass them to `Finding(...)` with `**`."""
     pairs = list(seen)
     times = [ts for _key, ts in pairs]
     return {
-        "refs": refs(Ref(call=key) for key, _ts in pairs),
+        **covering(key for key, _ts in pairs),
         "count": len(pairs),
         "first": min(times) if times else None,
         "last": max(times) if times else None,

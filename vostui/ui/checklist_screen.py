@@ -26,17 +26,33 @@ from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Static
 
-from vostui.diagnose import FAIL, MANUAL, NOT_CHECKED, PASS, SYMPTOMS, Check, Checklist, Symptom
+from vostui.diagnose import (
+    FAIL,
+    MANUAL,
+    NOT_CHECKED,
+    PASS,
+    SEEN,
+    SYMPTOMS,
+    Check,
+    Checklist,
+    Symptom,
+)
 from vostui.text import clean_line
-from vostui.ui.format import ACCENT, BAD, GOOD, QUIET
+from vostui.ui.format import ACCENT, BAD, GOOD, QUIET, WARN
 from vostui.ui.keybar import KeyBar
 from vostui.ui.table import Cell, ColumnSpec, RowTable, Tone
 
 if TYPE_CHECKING:
     from vostui.ui.diagnosis import Diagnosis, DiagnosisResult
 
-STATUS_MARK = {FAIL: "✗ FAIL", PASS: "✓ pass", NOT_CHECKED: "– not checked", MANUAL: "☐ manual"}
-STATUS_STYLE = {FAIL: BAD, PASS: GOOD, NOT_CHECKED: QUIET, MANUAL: "$text-accent bold"}
+STATUS_MARK = {
+    FAIL: "✗ FAIL",
+    SEEN: "! seen",
+    PASS: "✓ pass",
+    NOT_CHECKED: "– not checked",
+    MANUAL: "☐ manual",
+}
+STATUS_STYLE = {FAIL: BAD, SEEN: WARN, PASS: GOOD, NOT_CHECKED: QUIET, MANUAL: "$text-accent bold"}
 HEADING = "$text-primary bold"
 COMMAND = "$text-secondary"
 
@@ -49,7 +65,9 @@ SYMPTOM_COLUMNS = (
 class SymptomRows:
     def __init__(self, symptoms: Sequence[Symptom], failed: dict[str, int]) -> None:
         self.symptoms = tuple(symptoms)
-        self.failed = failed  # symptom id -> failing steps in its last run
+        # symptom id -> failing steps in its last run (negative: none failed, that many
+        # steps "seen": the data shows some of it, never a ✓)
+        self.failed = failed
 
     def __len__(self) -> int:
         return len(self.symptoms)
@@ -60,7 +78,12 @@ class SymptomRows:
     def cells(self, index: int) -> tuple[Sequence[Cell], Tone]:
         symptom = self.symptoms[index]
         failed = self.failed.get(symptom.id)
-        mark = "" if failed is None else f"  ✗{failed}" if failed else "  ✓"
+        if failed is None:
+            mark = ""
+        elif failed > 0:
+            mark = f"  ✗{failed}"
+        else:
+            mark = f"  !{-failed}" if failed else "  ✓"
         tone: Tone = "problem" if failed else ""
         return ([symptom.title + mark, symptom.description], tone)
 
@@ -68,7 +91,12 @@ class SymptomRows:
 def status_line(checklist: Checklist) -> list[tuple[str, str]]:
     """`2 failed · 2 passed · 1 not checked · 1 manual`."""
     parts: list[tuple[str, str]] = []
-    for status, word in ((FAIL, "failed"), (PASS, "passed"), (NOT_CHECKED, "not checked")):
+    for status, word in (
+        (FAIL, "failed"),
+        (SEEN, "seen"),
+        (PASS, "passed"),
+        (NOT_CHECKED, "not checked"),
+    ):
         count = sum(1 for step in checklist.steps if step.status == status)
         if count:
             parts += [(" · " if parts else "", QUIET), (f"{count} {word}", STATUS_STYLE[status])]
@@ -275,7 +303,7 @@ class ChecklistScreen(Screen[None]):
         if checklist is None or self.symptom is None or checklist.symptom != self.symptom.id:
             return
         self.checklist = checklist
-        self.failed[checklist.symptom] = len(checklist.failed)
+        self.failed[checklist.symptom] = len(checklist.failed) or -len(checklist.seen)
         self.query_one("#symptoms", RowTable).refresh()
         self._draw()
 

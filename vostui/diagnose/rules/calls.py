@@ -15,13 +15,14 @@ from vostui.diagnose.context import (
 from vostui.diagnose.finding import (
     CRITICAL,
     GATEWAY,
+    INFO,
+    NOTICE,
     WARNING,
     Affected,
     Finding,
-    Ref,
+    covering,
     evidence,
     over_calls,
-    refs,
 )
 from vostui.engine.snapshot import CallView, LegView, MessageRecord
 from vostui.report import seconds
@@ -99,7 +100,7 @@ def no_ack(ctx: Context) -> list[Finding]:
                     "turn off a SIP ALG on the router in between, keep Record-Route "
                     "consistent."
                 ),
-                refs=refs(Ref(call=call.key) for call, _leg in items),
+                **covering(call.key for call, _leg in items),
                 count=count,
                 first=min(leg.start for _c, leg in items),
                 last=max(leg.start for _c, leg in items),
@@ -156,7 +157,7 @@ def never_ending(ctx: Context) -> list[Finding]:
                     "on the softswitch; enable session timers towards this gateway; clear the "
                     "stuck call from the softswitch's console."
                 ),
-                refs=refs(Ref(call=call.key) for call in calls),
+                **covering(call.key for call in calls),
                 count=len(calls),
                 first=calls[0].start,
                 last=calls[-1].start,
@@ -215,6 +216,60 @@ def interval_too_small(ctx: Context) -> list[Finding]:
                     "RFC 4028 default), or disable session timers towards it."
                 ),
                 **over_calls((call.key, leg.start) for call, leg in items),
+                codes=(422,),
+            )
+        )
+    return out
+
+
+def retried_422(ctx: Context) -> list[Finding]:
+    """422 answered and the INVITE sent again with a larger Session-Expires: the call
+    goes on, one round trip later."""
+    groups: dict[str, list[tuple[CallView, LegView, MessageRecord, MessageRecord, MessageRecord]]]
+    groups = {}
+    for item in ctx.calls.retried_422:
+        groups.setdefault(item[1].gateway or item[1].dst, []).append(item)
+    out = []
+    for gateway, items in groups.items():
+        delays = sorted(retry.ts - invite.ts for _c, _l, invite, _r, retry in items)
+        typical = delays[len(delays) // 2]
+        lines = [
+            f"{len(items)} INVITE(s) answered 422 and sent again; the retry adds "
+            f"{typical * 1000:.0f} ms to the set-up (median, max {delays[-1] * 1000:.0f} ms)"
+        ]
+        for call, _leg, invite, reply, retry in items[:EXAMPLES]:
+            lines.append(call_line(call, ctx.now))
+            lines.append(message_line(invite))
+            lines.append(header_line(invite, "session-expires", "Session-Expires"))
+            lines.append(message_line(reply))
+            lines.append(header_line(reply, "min-se", "Min-SE"))
+            lines.append(message_line(retry, "retried"))
+            lines.append(header_line(retry, "session-expires", "Session-Expires"))
+        offered = items[0][2].msg.session_expires
+        min_se = items[0][3].msg.min_se
+        out.append(
+            Finding(
+                rule="session.retried_422",
+                severity=NOTICE if typical > 1.0 else INFO,
+                title=(
+                    f"{len(items)} call(s) to {gateway}: 422 Session Interval Too Small, "
+                    f"retried (+{typical * 1000:.0f} ms)"
+                    + (f"; offered {offered} s, Min-SE {min_se} s" if offered and min_se else "")
+                ),
+                affected=Affected(GATEWAY, gateway),
+                evidence=evidence(lines),
+                cause=(
+                    "The far end wants a longer session interval (Min-SE) than the one "
+                    "offered; the caller retries with Session-Expires raised, as RFC 4028 "
+                    "says. The call works, one round trip later."
+                ),
+                check="Compare Session-Expires in the first INVITE with Min-SE in the 422.",
+                fix=(
+                    f"Offer at least {min_se if min_se else 'the far end' + chr(39) + 's Min-SE'}"
+                    " seconds to this gateway from the start (1800 is the RFC 4028 default) "
+                    "to save the round trip."
+                ),
+                **over_calls((call.key, leg.start) for call, leg, _i, _r, _t in items),
                 codes=(422,),
             )
         )
@@ -295,10 +350,12 @@ RULES = (
     ("call.never_ending", "call up past max_call_seconds without BYE"),
     ("session.interval_too_small", "422 with Min-SE above the offer"),
     ("session.refresh_missing", "session timer not refreshed before expiry"),
+    ("session.retried_422", "422 answered and the INVITE retried with a larger interval"),
 )
 CHECKS = (
     no_ack,
     never_ending,
     interval_too_small,
     refresh_missing,
+    retried_422,
 )

@@ -13,6 +13,7 @@ from statistics import median
 
 from vostui.diagnose.context import Context, call_line, find, is_invite_response, message_line
 from vostui.diagnose.finding import (
+    CAPTURE,
     CRITICAL,
     GATEWAY,
     INFO,
@@ -20,9 +21,8 @@ from vostui.diagnose.finding import (
     WARNING,
     Affected,
     Finding,
-    Ref,
+    covering,
     evidence,
-    refs,
 )
 from vostui.engine.dialog import ENDED
 from vostui.engine.snapshot import CallView, LegView, MessageRecord
@@ -123,6 +123,11 @@ FAILURE_CLASSES = (
 )
 
 
+# Failure classes that ordinary wholesale traffic shows every day (numbers that do not
+# exist, subscribers absent, barred numbers): a notice while the gateway's ASR is fine.
+ORDINARY_CLASSES = frozenset({"gateway.dial_plan", "gateway.unreachable", "gateway.forbidden"})
+
+
 def _finished(leg: LegView) -> bool:
     return leg.answered is not None or leg.state in ENDED
 
@@ -136,17 +141,21 @@ def _final_record(leg: LegView) -> MessageRecord | None:
 
 def failures(ctx: Context) -> list[Finding]:
     s = ctx.settings
+    rescued = ctx.calls.rescued
     out = []
     for gateway, items in ctx.recent_by_gateway.items():
         recent = [(c, leg) for c, leg in items if _finished(leg)]
         if not recent:
             continue
         total = len(recent)
+        kept = [leg for _c, leg in recent if leg.call_id not in rescued]
+        asr = sum(1 for leg in kept if leg.answered is not None) / len(kept) if kept else 1.0
         for klass in FAILURE_CLASSES:
             hit = [
                 (call, leg)
                 for call, leg in recent
                 if leg.answered is None
+                and leg.call_id not in rescued  # completed on the next route: failover
                 and leg.final_code in klass.codes
                 and (leg.final_code or leg.state == "timed_out")
             ]
@@ -162,12 +171,19 @@ def failures(ctx: Context) -> list[Finding]:
                 severity = CRITICAL
             if klass.rule == "gateway.cancelled" and share >= 0.5:
                 severity = NOTICE
+            # Wholesale traffic carries some 404/480/403 every day: while the gateway
+            # answers its usual share and this class is not most of the attempts, it is
+            # worth a look, not a warning.
+            healthy = asr >= s.low_asr and share < 0.5
+            if klass.rule in ORDINARY_CLASSES and severity == WARNING and healthy:
+                severity = NOTICE
             code_text = ", ".join(
                 f"{code or 'no answer'} ×{n}" for code, n in sorted(codes.items())
             )
             lines = [
                 f"{count} of {total} finished attempts in the last "
-                f"{seconds(s.recent_seconds)} ({share:.0%}): {code_text}"
+                f"{seconds(s.recent_seconds)} ({share:.0%}): {code_text}; "
+                f"the gateway's ASR {asr:.0%}"
             ]
             for code in sorted(c for c in codes if c):
                 info = lookup(code)
@@ -190,7 +206,7 @@ def failures(ctx: Context) -> list[Finding]:
                     cause=klass.cause,
                     check=klass.check,
                     fix=klass.fix,
-                    refs=refs(Ref(call=call.key) for call, _leg in reversed(hit)),
+                    **covering(call.key for call, _leg in reversed(hit)),
                     count=count,
                     first=hit[0][1].start,
                     last=hit[-1][1].start,
@@ -208,8 +224,10 @@ def asr_drop(ctx: Context) -> list[Finding]:
     """A gateway's ASR over its latest attempts against its own level before them."""
     s = ctx.settings
     out = []
+    rescued = ctx.calls.rescued
     for gateway, items in ctx.legs_by_gateway.items():
-        done = [(c, leg) for c, leg in items if _finished(leg)]
+        # a leg whose call completed on the next route is gateway.failover's
+        done = [(c, leg) for c, leg in items if _finished(leg) and leg.call_id not in rescued]
         if len(done) < s.asr_recent_calls + s.asr_baseline_min:
             continue
         recent = done[-s.asr_recent_calls :]
@@ -246,7 +264,7 @@ def asr_drop(ctx: Context) -> list[Finding]:
                     "Route traffic away from this gateway (lower its priority) until its "
                     "ASR recovers, and raise it with the vendor."
                 ),
-                refs=refs(Ref(call=call.key) for call, _leg in reversed(failed)),
+                **covering(call.key for call, _leg in reversed(failed)),
                 count=len(failed),
                 first=recent[0][1].start,
                 last=recent[-1][1].start,
@@ -309,7 +327,7 @@ def long_pdd(ctx: Context) -> list[Finding]:
                     "Shorten the failover timer of dead routes, put faster vendors first, "
                     "and raise slow PDD with the vendor."
                 ),
-                refs=refs(Ref(call=call.key) for call, _leg in reversed(slow)),
+                **covering(call.key for call, _leg in reversed(slow)),
                 count=len(slow),
                 first=slow[0][1].start if slow else None,
                 last=slow[-1][1].start if slow else None,
@@ -319,8 +337,30 @@ def long_pdd(ctx: Context) -> list[Finding]:
     return out
 
 
+BYE_AFTER_ANSWER = 2.0  # seconds: a far-end BYE this soon after the 200 OK cuts the call
+
+
+def _far_end_bye(leg: LegView) -> bool:
+    """The callee's side sent the BYE within `BYE_AFTER_ANSWER` of the answer."""
+    if leg.answered is None:
+        return False
+    if leg.hangup_by:
+        if leg.hangup_by != "callee":
+            return False
+        return leg.ended is not None and leg.ended - leg.answered <= BYE_AFTER_ANSWER
+    caller_ip = leg.src.rpartition(":")[0]
+    for record in leg.messages:
+        msg = record.msg
+        if msg.is_request and msg.method == "BYE":
+            return record.src != caller_ip and record.ts - leg.answered <= BYE_AFTER_ANSWER
+    return False
+
+
 def short_calls(ctx: Context) -> list[Finding]:
-    """Share of very short answered calls: the ACD collapsing."""
+    """Share of very short answered calls: the ACD collapsing. Short calls alone are
+    not a problem (test calls are short): a warning needs corroboration, the far end
+    hanging up right after the answer in most of them, or the share rising against the
+    gateway's own earlier calls; else a notice (short all along) or info."""
     s = ctx.settings
     out = []
     for gateway, items in ctx.legs_by_gateway.items():
@@ -347,12 +387,36 @@ def short_calls(ctx: Context) -> list[Finding]:
             f"{len(short)} of {len(talked)} answered calls under "
             f"{s.short_call_seconds:.0f} s ({share:.0%}), ACD {acd:.1f} s"
         ]
-        chronic = False
+        chronic = rose = False
         if earlier:
             before = sum(1 for leg in earlier if leg.talk(ctx.now) < s.short_call_seconds)
             lines.append(f"before: {before} of {len(earlier)} ({before / len(earlier):.0%})")
-            # Short calls all along (a callback or IVR route) are not a new collapse.
-            chronic = len(earlier) >= s.min_calls and before / len(earlier) >= s.short_call_share
+            if len(earlier) >= s.min_calls:
+                chronic = before / len(earlier) >= s.short_call_share
+                rose = before / len(earlier) < s.short_call_share / 2
+        # Within the stretch: the calls before the first short one were long.
+        first_short = min(leg.start for _c, leg in short)
+        lead = [leg for _c, leg in talked if leg.start < first_short]
+        if len(lead) >= 3 and not rose:
+            rose = True
+            lines.append(f"the {len(lead)} answered calls before the first short one lasted longer")
+        cut = sum(1 for _c, leg in short if _far_end_bye(leg))
+        far_end = cut * 2 >= len(short)
+        if cut:
+            lines.append(
+                f"the far end hung up within {BYE_AFTER_ANSWER:.0f} s of its answer in "
+                f"{cut} of {len(short)} short calls"
+            )
+        if far_end or rose:
+            severity, note = WARNING, ""
+        elif chronic:
+            severity, note = NOTICE, ", as before"
+        else:
+            severity, note = INFO, " (nothing else says they are cut)"
+            lines.append(
+                "no corroboration: the callers hang up, and there is no earlier level to "
+                "compare with (test calls are often this short)"
+            )
         for call, leg in short[-EXAMPLES:]:
             lines.append(call_line(call, ctx.now))
             bye = find(leg, lambda r: r.msg.is_request and r.msg.method == "BYE")
@@ -361,16 +425,19 @@ def short_calls(ctx: Context) -> list[Finding]:
         out.append(
             Finding(
                 rule="gateway.short_calls",
-                severity=NOTICE if chronic else WARNING,
+                severity=severity,
                 title=f"{gateway}: {share:.0%} of answered calls last under "
-                f"{s.short_call_seconds:.0f} s (ACD {acd:.1f} s)"
-                + (", as before" if chronic else ""),
+                f"{s.short_call_seconds:.0f} s (ACD {acd:.1f} s)" + note,
                 affected=Affected(GATEWAY, gateway),
                 evidence=evidence(lines),
                 cause=(
                     "Callers hang up right after the answer: no audio or one-way audio, "
                     "bad quality, a wrong destination (announcement, fax), or false answer "
                     "supervision by the vendor (answering before the called party does)."
+                    if far_end or rose
+                    else "Many answered calls are very short. Alone this is not a fault "
+                    "(test calls, IVR checks, callbacks are short): look for a far-end BYE "
+                    "right after the answer or a change against before."
                 ),
                 check=(
                     "Who sends the BYE (caller or callee)? Listen to a test call through "
@@ -380,10 +447,214 @@ def short_calls(ctx: Context) -> list[Finding]:
                     "Fix the audio path (NAT, codecs) if the caller hangs up; route away "
                     "from the vendor if it answers falsely."
                 ),
-                refs=refs(Ref(call=call.key) for call, _leg in reversed(short)),
+                **covering(call.key for call, _leg in reversed(short)),
                 count=len(short),
                 first=short[0][1].start,
                 last=short[-1][1].start,
+            )
+        )
+    return out
+
+
+CALLERS_CODES = frozenset({486, 600, 487, 603})  # busy, cancelled, declined: not a fault
+
+
+def class_of(leg: LegView) -> str:
+    """The failure class of an unanswered leg, in words ("busy", ...)."""
+    code = leg.final_code
+    for klass in FAILURE_CLASSES:
+        if code in klass.codes:
+            return klass.what
+    if not code:
+        return "unreachable or no answer"
+    return "other"
+
+
+def breakdown(items: Sequence[tuple[CallView, LegView]], total: int) -> list[str]:
+    """Failed attempts by failure class, largest first: "busy 8 (17 %): 486 ×8"."""
+    by_class: dict[str, dict[int, int]] = {}
+    for _call, leg in items:
+        codes = by_class.setdefault(class_of(leg), {})
+        codes[leg.final_code] = codes.get(leg.final_code, 0) + 1
+    lines = []
+    for what, codes in sorted(by_class.items(), key=lambda kv: -sum(kv[1].values())):
+        n = sum(codes.values())
+        code_text = ", ".join(f"{code or 'no answer'} ×{k}" for code, k in sorted(codes.items()))
+        lines.append(f"{what}: {n} of {total} ({n / total:.0%}): {code_text}")
+    return lines
+
+
+def low_asr(ctx: Context) -> list[Finding]:
+    """A gateway that answers few of its attempts, whatever the share of each failure
+    class; and all calls together when several gateways share the failures."""
+    s = ctx.settings
+    rescued = ctx.calls.rescued
+    out = []
+    for gateway, items in ctx.recent_by_gateway.items():
+        done = [(c, leg) for c, leg in items if _finished(leg) and leg.call_id not in rescued]
+        if len(done) < s.min_calls:
+            continue
+        failed = [(c, leg) for c, leg in done if leg.answered is None]
+        asr = 1 - len(failed) / len(done)
+        if asr >= s.low_asr:
+            continue
+        lines = [
+            f"ASR {asr:.0%}: {len(done) - len(failed)} of {len(done)} finished attempts "
+            f"answered in the last {seconds(s.recent_seconds)} (limit {s.low_asr:.0%})",
+            *breakdown(failed, len(done)),
+        ]
+        lines += [call_line(call, ctx.now) for call, _leg in failed[-EXAMPLES:]]
+        codes = sorted({leg.final_code for _c, leg in failed if leg.final_code})
+        # Broken now: nothing answered, and mostly for faults, not busy or cancelled.
+        callers = sum(1 for _c, leg in failed if leg.final_code in CALLERS_CODES)
+        broken = asr == 0 and callers * 2 < len(failed)
+        out.append(
+            Finding(
+                rule="gateway.low_asr",
+                severity=CRITICAL if broken else WARNING,
+                title=f"{gateway}: ASR {asr:.0%}, {len(failed)} of {len(done)} calls not answered",
+                affected=Affected(GATEWAY, gateway),
+                evidence=evidence(lines),
+                cause=(
+                    "Most calls through this gateway are not answered. The largest failure "
+                    "class above says why: busy or cancelled calls are the callers' "
+                    "business; dial plan, authorisation, capacity and unreachable are a "
+                    "route or vendor fault."
+                    + (" No call at all is answered: the route is broken." if broken else "")
+                ),
+                check=(
+                    "vostui analyze FILE --gateways; the ladders of a few failed calls; "
+                    "compare with the other vendors for the same destinations."
+                ),
+                fix=(
+                    "Fix the largest failure class first (number format, IP authorisation, "
+                    "capacity limits); lower the gateway's priority until its ASR recovers."
+                ),
+                **covering(call.key for call, _leg in reversed(failed)),
+                count=len(failed),
+                first=failed[0][1].start if failed else None,
+                last=failed[-1][1].start if failed else None,
+                codes=tuple(codes),
+            )
+        )
+    out += _low_asr_overall(ctx)
+    return out
+
+
+def _low_asr_overall(ctx: Context) -> list[Finding]:
+    """All calls of the recent stretch, when their failures spread over gateways."""
+    s = ctx.settings
+    since = ctx.now - s.recent_seconds
+    calls = [c for c in ctx.snap.calls if c.start >= since and (c.answered or c.ended)]
+    if len(calls) < s.min_calls:
+        return []
+    failed = [c for c in calls if c.answered is None]
+    asr = 1 - len(failed) / len(calls)
+    if asr >= s.low_asr:
+        return []
+    per_gateway: dict[str, list[CallView]] = {}
+    for call in failed:
+        via = call.routing_gateway or call.mapping_gateway or call.legs[-1].gateway or "?"
+        per_gateway.setdefault(via, []).append(call)
+    if len(per_gateway) < 2:
+        return []  # one gateway: its own finding says it all
+    legs = [(c, c.legs[-1]) for c in failed]
+    lines = [
+        f"ASR {asr:.0%}: {len(calls) - len(failed)} of {len(calls)} calls answered",
+        *breakdown(legs, len(calls)),
+        "by gateway: "
+        + ", ".join(
+            f"{name} {len(group)}"
+            for name, group in sorted(per_gateway.items(), key=lambda kv: -len(kv[1]))
+        ),
+    ]
+    return [
+        Finding(
+            rule="gateway.low_asr",
+            severity=WARNING,
+            title=f"all calls: ASR {asr:.0%}, {len(failed)} of {len(calls)} not answered",
+            affected=Affected(CAPTURE, "calls"),
+            evidence=evidence(lines),
+            cause="Few calls are answered overall; the classes and gateways above say where.",
+            check="vostui analyze FILE --gateways; vostui doctor FILE --symptom calls_fail",
+            fix="Fix the largest failure class at the gateway with the most failures first.",
+            **covering(call.key for call in reversed(failed)),
+            count=len(failed),
+            first=failed[0].start,
+            last=failed[-1].start,
+            codes=tuple(sorted({c.final_code for c in failed if c.final_code})),
+        )
+    ]
+
+
+def failover(ctx: Context) -> list[Finding]:
+    """A route that fails while its calls complete on the next route: the vendor is
+    down (or out of capacity), the calls are not lost, each costs a retry."""
+    rescued = ctx.calls.rescued
+    if not rescued:
+        return []
+    out = []
+    for gateway, items in ctx.recent_by_gateway.items():
+        done = [(c, leg) for c, leg in items if _finished(leg) or leg.call_id in rescued]
+        saved = [(c, leg) for c, leg in done if leg.call_id in rescued]
+        if not saved:
+            continue
+        via: dict[str, int] = {}
+        codes: dict[int, int] = {}
+        delays = []
+        for _call, leg in saved:
+            later = rescued[leg.call_id]
+            name = later.gateway or later.dst
+            via[name] = via.get(name, 0) + 1
+            codes[leg.final_code] = codes.get(leg.final_code, 0) + 1
+            delays.append(max(0.0, later.start - leg.start))
+        down = len(saved) == len(done)
+        extra = median(delays)
+        longer = f"set-up {extra:.1f} s longer" if extra >= 0.1 else "set-up barely longer"
+        code_text = ", ".join(f"{code or 'no answer'} ×{n}" for code, n in sorted(codes.items()))
+        via_text = ", ".join(
+            f"{name} ({n})" for name, n in sorted(via.items(), key=lambda x: -x[1])
+        )
+        lines = [
+            f"{len(saved)} of {len(done)} attempts failed ({code_text}) and the calls "
+            f"completed via {via_text}",
+            f"the retry adds {extra:.1f} s to the set-up time (median; max {max(delays):.1f} s)",
+        ]
+        for call, leg in saved[-EXAMPLES:]:
+            lines.append(call_line(call, ctx.now))
+            record = _final_record(leg)
+            if record is not None:
+                lines.append(message_line(record))
+        out.append(
+            Finding(
+                rule="gateway.failover",
+                severity=WARNING if down else NOTICE,
+                title=(
+                    f"{gateway}: {'down' if down else 'failing'}, {len(saved)} call(s) "
+                    f"completed via {via_text} ({code_text}); {longer}"
+                ),
+                affected=Affected(GATEWAY, gateway),
+                evidence=evidence(lines),
+                cause=(
+                    "This route fails (the vendor is down, out of capacity, or does not "
+                    "answer) and the softswitch fails over to the next route, where the "
+                    "calls complete. No call is lost, but each one waits for the failed "
+                    "attempt first, and the next route carries (and bills) the traffic."
+                ),
+                check=(
+                    f"The vendor's status; the failure codes above; how long the softswitch "
+                    f"waits before failing over from {gateway} (its no-answer timer)."
+                ),
+                fix=(
+                    f"Raise it with the vendor; lower {gateway}'s priority (or take it out "
+                    "of the route) until it recovers, and shorten the failover timer for "
+                    "unanswered INVITEs."
+                ),
+                **covering(call.key for call, _leg in reversed(saved)),
+                count=len(saved),
+                first=saved[0][1].start,
+                last=saved[-1][1].start,
+                codes=tuple(sorted(c for c in codes if c)),
             )
         )
     return out
@@ -394,5 +665,7 @@ RULES = (
     ("gateway.asr_drop", "ASR below the gateway's own recent level"),
     ("gateway.long_pdd", "long post-dial delay at a gateway"),
     ("gateway.short_calls", "short-call share rising (ACD collapse)"),
+    ("gateway.low_asr", "few calls answered at a gateway (or overall), by failure class"),
+    ("gateway.failover", "a route fails and its calls complete on the next route"),
 )
-CHECKS = (failures, asr_drop, long_pdd, short_calls)
+CHECKS = (failures, asr_drop, long_pdd, short_calls, low_asr, failover)

@@ -22,6 +22,7 @@ from vostui.diagnose.finding import (
     Affected,
     Finding,
     Ref,
+    covering,
     evidence,
     over_calls,
     refs,
@@ -100,7 +101,7 @@ def private_sdp(ctx: Context) -> list[Finding]:
                     "router's SIP ALG. On the softswitch: enable NAT / media proxy "
                     "(symmetric RTP) for this gateway so media follows the source address."
                 ),
-                refs=refs(Ref(call=key) for key in calls),
+                **covering(key for key in calls),
                 count=len(calls),
                 first=min(leg.start for _c, leg, _e in items),
                 last=max(leg.start for _c, leg, _e in items),
@@ -167,6 +168,7 @@ def private_contact(ctx: Context) -> list[Finding]:
                     "keep re-registration below the router's UDP timeout (30-60 s)."
                 ),
                 refs=refs(found),
+                call_keys=tuple(dict.fromkeys(ref.call for ref in found if ref.call)),
                 count=len(found),
                 first=min(times[source]),
                 last=max(times[source]),
@@ -349,7 +351,7 @@ def public_sdp_from_private(ctx: Context) -> list[Finding]:
                 ),
                 check="Is the softswitch on the same LAN as this endpoint? Is RTP arriving?",
                 fix="Use the LAN address towards a softswitch on the same network.",
-                refs=refs(Ref(call=key) for key in calls),
+                **covering(key for key in calls),
                 count=len(calls),
                 first=min(call.start for call, _e in items),
                 last=max(call.start for call, _e in items),

@@ -12,6 +12,9 @@ from typing import Any
 
 from vostui.diagnose.context import Context
 from vostui.diagnose.finding import (
+    CAPTURE as CAPTURE_KIND,
+)
+from vostui.diagnose.finding import (
     CRITICAL,
     IP,
     NOTICE,
@@ -19,10 +22,12 @@ from vostui.diagnose.finding import (
     Affected,
     Finding,
     Ref,
+    covering,
     evidence,
     refs,
 )
-from vostui.engine.snapshot import SourceView
+from vostui.diagnose.settings import Settings
+from vostui.engine.snapshot import EngineSnapshot, SourceView
 
 DROP_TARGETS = frozenset({"DROP", "REJECT", "TARPIT"})
 
@@ -119,6 +124,14 @@ def _block_advice(ip: str) -> str:
     )
 
 
+def _device_advice(ip: str, legitimate: str) -> str:
+    return (
+        f"Do not block {ip}: {legitimate}. Fix the device (its keepalive interval, its "
+        "accounts' passwords) and rate-limit SIP per source (hashlimit) so one device "
+        "cannot take the softswitch down."
+    )
+
+
 def _finding(
     ctx: Context,
     source: SourceView,
@@ -130,23 +143,38 @@ def _finding(
     check: str,
     count: int,
 ) -> Finding:
+    """A scanner finding. Critical only with direct evidence that fraud succeeded (an
+    account cracked from this source); the advice to block only where the source's
+    traffic does not fit a legitimate device (`vostui.diagnose.legit`)."""
+    verdict = ctx.peers.verdict(source.ip)
     dropped, fw = firewall_status(ctx, source.ip, source.user_agents)
-    if dropped and severity != CRITICAL:
+    if verdict.compromised:
+        severity = CRITICAL
+        lines = [f"ACCOUNT CRACKED: {verdict.compromised}", *lines]
+    elif dropped:
         severity = NOTICE
         title += " (the firewall already drops it)"
+    if verdict.legitimate:
+        lines = [f"legitimate device: {verdict.legitimate}; no block advised", *lines]
     registered = [
         r.account
-        for r in ctx.snap.registrations
-        if r.source.rpartition(":")[0] == source.ip and r.state == "ok"
+        for r in ctx.peers.registrations.get(source.ip, ())
+        if r.state == "ok" or any(a.code == 200 for a in r.history)
     ]
-    if registered and rule in ("scan.brute_force", "scan.enumeration", "scan.signature"):
-        severity = CRITICAL
-        lines = [f"REGISTERED successfully from {source.ip}: {', '.join(registered[:5])}", *lines]
     reg_refs = [
-        Ref(registration=(r.account, r.source))
-        for r in ctx.snap.registrations
-        if r.source.rpartition(":")[0] == source.ip
+        Ref(registration=(r.account, r.source)) for r in ctx.peers.registrations.get(source.ip, ())
     ]
+    if verdict.legitimate:
+        fix = _device_advice(source.ip, verdict.legitimate)
+    elif verdict.compromised and registered:
+        fix = (
+            "Change the password of every account registered from this IP ("
+            + ", ".join(registered[:5])
+            + ") and check their calls (toll fraud). "
+            + _block_advice(source.ip)
+        )
+    else:
+        fix = _block_advice(source.ip)
     return Finding(
         rule=rule,
         severity=severity,
@@ -155,28 +183,133 @@ def _finding(
         evidence=evidence([*lines, *fw, *_log_lines(ctx, source.ip)]),
         cause=cause,
         check=check,
-        fix=(
-            "Change the password of every account registered from this IP and check its "
-            "calls (toll fraud). " + _block_advice(source.ip)
-            if registered
-            else _block_advice(source.ip)
-        ),
-        refs=refs([Ref(ip=source.ip), *reg_refs]),
+        fix=fix,
+        **covering((ref.call for ref in _call_refs(ctx, source.ip)), Ref(ip=source.ip), *reg_refs),
         count=count,
         first=source.first_seen,
         last=source.last_seen,
     )
 
 
+def _call_refs(ctx: Context, ip: str) -> list[Ref]:
+    """The calls placed from a source (a scanner's INVITE probes, a cracked account's
+    calls), so the call list can mark them."""
+    out = []
+    for call in ctx.snap.calls:
+        first = call.legs[0] if call.legs else None
+        if first is not None and first.src.rpartition(":")[0] == ip:
+            out.append(Ref(call=call.key))
+    return out
+
+
 def _wanted(ctx: Context) -> list[SourceView]:
     return [s for s in ctx.snap.sources if not ctx.known_peer(s.ip) and s.ip not in ctx.softswitch]
 
 
+def _flood_rate(ctx: Context, source: SourceView) -> float | None:
+    """OPTIONS per second when the source floods, else None."""
+    s = ctx.settings
+    count = source.count("OPTIONS")
+    if count < s.scan_min_requests:
+        return None
+    span = max(1.0, source.last_seen - source.first_seen)
+    rate = max(source.rate("OPTIONS"), count / span)
+    return rate if rate >= s.options_flood_rate else None
+
+
+def _guessing(ctx: Context, source: SourceView) -> bool:
+    s = ctx.settings
+    if source.auth_failures < s.brute_force_failures:
+        return False
+    regs = ctx.peers.registrations.get(source.ip, [])
+    # one device retrying one account: registration.challenge_loop says so
+    return len(regs) > 1 or source.accounts_tried > 1 or bool(source.signatures)
+
+
+def flag_sources(ctx: Context) -> dict[str, tuple[str, ...]]:
+    """Per source IP, the scanner rules that report it (see `Context.flagged`).
+
+    A legitimate device (`vostui.diagnose.legit`) is never reported for password
+    guessing or enumeration: its failing accounts are registration findings. It is
+    reported for a flood (a misbehaving device), without the advice to block it.
+    """
+    s = ctx.settings
+    out: dict[str, tuple[str, ...]] = {}
+    for source in _wanted(ctx):
+        verdict = ctx.peers.verdict(source.ip)
+        rules = []
+        if source.signatures:
+            rules.append("scan.signature")
+        if _flood_rate(ctx, source) is not None:
+            rules.append("scan.options_flood")
+        if not verdict.legitimate and _invite_rate(ctx, source) is not None:
+            rules.append("scan.invite_flood")
+        if not verdict.legitimate:
+            guessing = _guessing(ctx, source) or bool(verdict.compromised)
+            if guessing:
+                rules.append("scan.brute_force")
+            elif source.accounts_tried >= s.enumeration_accounts:
+                rules.append("scan.enumeration")
+        if rules:
+            out[source.ip] = tuple(rules)
+    for ip in _distributed(ctx, out):
+        out[ip] = (*out.get(ip, ()), "scan.distributed_guessing")
+    return out
+
+
+def _invite_rate(ctx: Context, source: SourceView) -> float | None:
+    """INVITEs per second when a source floods them, else None."""
+    s = ctx.settings
+    count = source.count("INVITE")
+    if count < s.scan_min_requests:
+        return None
+    span = max(1.0, source.last_seen - source.first_seen)
+    rate = max(source.rate("INVITE"), count / span)
+    return rate if rate >= s.invite_flood_rate else None
+
+
+def _distributed(ctx: Context, flagged: dict[str, tuple[str, ...]]) -> list[str]:
+    """Sources guessing passwords slowly and together: each with a few refused
+    authentications (under `brute_force_failures`), none a legitimate device, and either
+    one account refused with credentials from `distributed_sources` (3) of them, or
+    `distributed_sources` sources or more with at most `register_loop` (3) failures each
+    that together reach `brute_force_failures`. A phone with a wrong password retries
+    the same account from one address many times: not this."""
+    s = ctx.settings
+    few: dict[str, SourceView] = {}
+    for source in _wanted(ctx):
+        if source.ip in flagged or not 0 < source.auth_failures < s.brute_force_failures:
+            continue
+        if ctx.peers.verdict(source.ip).legitimate:
+            continue
+        few[source.ip] = source
+    if len(few) < s.distributed_sources:
+        return []
+    by_account: dict[str, set[str]] = {}
+    for ip in few:
+        for reg in ctx.peers.registrations.get(ip, ()):
+            if reg.challenge_loop or reg.last_code == 403:
+                by_account.setdefault(reg.account, set()).add(ip)
+    shared = {ip for ips in by_account.values() if len(ips) >= s.distributed_sources for ip in ips}
+    light = [ip for ip, src in few.items() if src.auth_failures <= s.register_loop]
+    if len(light) >= s.distributed_sources and (
+        sum(few[ip].auth_failures for ip in light) >= s.brute_force_failures
+    ):
+        shared.update(light)
+    return [ip for ip in few if ip in shared]
+
+
+def _flagged(ctx: Context, rule: str) -> list[SourceView]:
+    return [
+        source
+        for ip, rules in ctx.flagged.items()
+        if rule in rules and (source := ctx.sources.get(ip)) is not None
+    ]
+
+
 def signature(ctx: Context) -> list[Finding]:
     out = []
-    for source in _wanted(ctx):
-        if not source.signatures:
-            continue
+    for source in _flagged(ctx, "scan.signature"):
         requests = sum(n for _m, n in source.counts)
         out.append(
             _finding(
@@ -200,14 +333,9 @@ def signature(ctx: Context) -> list[Finding]:
 def options_flood(ctx: Context) -> list[Finding]:
     s = ctx.settings
     out = []
-    for source in _wanted(ctx):
+    for source in _flagged(ctx, "scan.options_flood"):
         count = source.count("OPTIONS")
-        if count < s.scan_min_requests:
-            continue
-        span = max(1.0, source.last_seen - source.first_seen)
-        rate = max(source.rate("OPTIONS"), count / span)
-        if rate < s.options_flood_rate:
-            continue
+        rate = _flood_rate(ctx, source) or 0.0
         out.append(
             _finding(
                 ctx,
@@ -230,14 +358,9 @@ def options_flood(ctx: Context) -> list[Finding]:
 
 
 def brute_force(ctx: Context) -> list[Finding]:
-    s = ctx.settings
     out = []
-    for source in _wanted(ctx):
-        if source.auth_failures < s.brute_force_failures:
-            continue
-        regs = [r for r in ctx.snap.registrations if r.source.rpartition(":")[0] == source.ip]
-        if len(regs) <= 1 and source.accounts_tried <= 1 and not source.signatures:
-            continue  # one device retrying one account: registration.challenge_loop says so
+    for source in _flagged(ctx, "scan.brute_force"):
+        regs = ctx.peers.registrations.get(source.ip, [])
         states: dict[str, int] = {}
         for reg in regs:
             states[reg.state] = states.get(reg.state, 0) + 1
@@ -269,14 +392,9 @@ def brute_force(ctx: Context) -> list[Finding]:
 
 
 def enumeration(ctx: Context) -> list[Finding]:
-    s = ctx.settings
     out = []
-    for source in _wanted(ctx):
-        if source.accounts_tried < s.enumeration_accounts:
-            continue
-        if source.auth_failures >= s.brute_force_failures:
-            continue  # password guessing: brute_force reports it
-        regs = [r for r in ctx.snap.registrations if r.source.rpartition(":")[0] == source.ip]
+    for source in _flagged(ctx, "scan.enumeration"):
+        regs = ctx.peers.registrations.get(source.ip, [])
         codes: dict[int, int] = {}
         for reg in regs:
             codes[reg.last_code] = codes.get(reg.last_code, 0) + 1
@@ -306,10 +424,119 @@ def enumeration(ctx: Context) -> list[Finding]:
     return out
 
 
+def invite_flood(ctx: Context) -> list[Finding]:
+    s = ctx.settings
+    out = []
+    for source in _flagged(ctx, "scan.invite_flood"):
+        count = source.count("INVITE")
+        rate = _invite_rate(ctx, source) or 0.0
+        out.append(
+            _finding(
+                ctx,
+                source,
+                "scan.invite_flood",
+                WARNING,
+                f"{source.ip}: INVITE flood, {rate:.0f}/s ({count} requests), no call answered",
+                [
+                    f"{count} INVITEs at {rate:.1f}/s (limit {s.invite_flood_rate:.0f}/s), "
+                    "none answered",
+                    *_source_lines(source),
+                ],
+                "A source that is not a known trunk sends INVITEs fast and none is answered: "
+                "a scanner probing for an open route (toll fraud), or a flood. A real "
+                "trunk at high CPS has answered calls or is a configured gateway.",
+                f"tcpdump -ni any -c 50 host {source.ip} and port 5060 | grep INVITE; "
+                "the numbers it dials (premium, international prefixes)",
+                count,
+            )
+        )
+    return out
+
+
+def distributed_guessing(ctx: Context) -> list[Finding]:
+    """One finding for all the sources that guess passwords slowly together."""
+    ips = [ip for ip, rules in ctx.flagged.items() if "scan.distributed_guessing" in rules]
+    sources = [src for ip in ips if (src := ctx.sources.get(ip)) is not None]
+    if not sources:
+        return []
+    failures = sum(src.auth_failures for src in sources)
+    accounts: dict[str, int] = {}
+    for ip in ips:
+        for reg in ctx.peers.registrations.get(ip, ()):
+            accounts[reg.account] = accounts.get(reg.account, 0) + 1
+    top = sorted(accounts.items(), key=lambda kv: -kv[1])[:5]
+    lines = [
+        f"{len(sources)} sources, {failures} refused authentications in all, each under "
+        f"{ctx.settings.brute_force_failures}",
+        "accounts: " + ", ".join(f"{account} from {n} source(s)" for account, n in top),
+        *(
+            f"{src.ip}: {src.auth_failures} failure(s), {src.accounts_tried} account(s)"
+            + (f", User-Agent {src.user_agents[0]}" if src.user_agents else "")
+            for src in sources[:8]
+        ),
+    ]
+    refs_ = [Ref(ip=src.ip) for src in sources]
+    refs_ += [
+        Ref(registration=(reg.account, reg.source))
+        for ip in ips
+        for reg in ctx.peers.registrations.get(ip, ())
+    ]
+    cracked = [src.ip for src in sources if ctx.peers.verdict(src.ip).compromised]
+    blocks = " ; ".join(f"iptables -I INPUT -s {src.ip} -j DROP" for src in sources[:5])
+    return [
+        Finding(
+            rule="scan.distributed_guessing",
+            severity=CRITICAL if cracked else WARNING,
+            title=(
+                f"slow password guessing from {len(sources)} sources, {failures} failures "
+                "(each source under the brute-force threshold)"
+            ),
+            affected=Affected(CAPTURE_KIND, "sources"),
+            evidence=evidence(lines),
+            cause=(
+                "Several addresses take turns guessing SIP passwords, each slowly enough "
+                "to stay under a per-source limit (fail2ban, the brute-force threshold)."
+            ),
+            check=(
+                "The registrar's log for these accounts; are the sources from one network "
+                "or country? iptables -L INPUT -v -n --line-numbers"
+            ),
+            fix=(
+                f"Block the sources ({blocks}; keep them in the saved rules), allow "
+                "REGISTER only from the networks your users are in, and use long random "
+                "SIP passwords."
+            ),
+            refs=refs(refs_),
+            count=failures,
+            first=min(src.first_seen for src in sources),
+            last=max(src.last_seen for src in sources),
+            codes=(401, 403),
+        )
+    ]
+
+
+def suspicious_sources(
+    snap: EngineSnapshot, config: Any = None, settings: Settings | None = None
+) -> list[tuple[SourceView, tuple[str, ...]]]:
+    """The sources `vostui doctor` reports with a scanner rule, with those rule ids:
+    what `vostui analyze` lists as suspicious. Signatures first, then the most auth
+    failures, then the most accounts tried."""
+    ctx = Context(snap, settings=settings or Settings.from_config(config))
+    picked = [
+        (source, rules)
+        for ip, rules in ctx.flagged.items()
+        if (source := ctx.sources.get(ip)) is not None
+    ]
+    picked.sort(key=lambda p: (not p[0].signatures, -p[0].auth_failures, -p[0].accounts_tried))
+    return picked
+
+
 RULES = (
     ("scan.signature", "known SIP scanner signature"),
     ("scan.options_flood", "OPTIONS flood from one IP"),
     ("scan.brute_force", "REGISTER/INVITE password guessing"),
     ("scan.enumeration", "extension enumeration"),
+    ("scan.invite_flood", "INVITE flood from a source with no answered call"),
+    ("scan.distributed_guessing", "slow password guessing spread over several sources"),
 )
-CHECKS = (signature, options_flood, brute_force, enumeration)
+CHECKS = (signature, options_flood, brute_force, enumeration, invite_flood, distributed_guessing)
