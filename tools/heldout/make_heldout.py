@@ -1114,7 +1114,7 @@ LABELS: dict[str, dict[str, Any]] = {
             "Slow distributed password guessing: 30 sources (127.0.8.1-30, ordinary phone "
             "User-Agents) each try 3 REGISTERs 25 s apart with a guessed password (accounts "
             "2001-2013 and the non-existent 100, 1000, admin), starting 3 s after one another, "
-            "over about 2.5 minutes: 90 guesses, each answered 401 or 403 (or 404 for unknown "
+            "over more than 2 minutes: 90 guesses, each answered 401 or 403 (or 404 for unknown "
             "accounts), none succeeds. Meanwhile the PBX registers its 13 accounts correctly "
             "and refreshes them every 60 s."
         ),
