@@ -104,6 +104,7 @@ async def test_unanswered_invite_is_timed_out_after_the_file_and_not_active() ->
         text = screen_text(app)
         assert "0 active, 7 total" in text
         assert "!timed_out" in text and "setup" not in text
+        assert "failed calls 4xx 5 5xx 1 timeout 1" in text  # the alerts strip counts it
         assert why_of(app, "1-9438@127.0.0.21") == "timed out"
         assert why_of(app, "1-9313@127.0.0.21") == "503 127.0.0.52"
 
@@ -244,6 +245,7 @@ async def test_calls_ringing_when_the_capture_ends_are_no_answer(tmp_path: Path)
         assert [c.key for c in snapshot.calls if c.active] == ["answered"]
         text = screen_text(app)
         assert "1 active, 3 total" in text and text.count("!no_answer") == 2
+        assert "failed calls no answer 2" in text
         await pilot.press("p")
         await pilot.pause()
         assert {c.key for c in shown(app)} == {"ringing", "silent"}
