@@ -34,7 +34,7 @@ CALL_COLUMNS = (
     ColumnSpec("callee", "Callee", 16, 11, flex=True),
     ColumnSpec("mapping", "Mapping", 12, 6, priority=3, flex=True),  # before Why when narrow
     ColumnSpec("routing", "Routing", 12, 6, priority=1, flex=True),
-    ColumnSpec("state", "State", 10, 9),  # "!rejected": "!" marks a problem call
+    ColumnSpec("state", "State", 10, 10),  # "!timed_out": "!" marks a problem call
     ColumnSpec("pdd", "PDD", 5, 4, priority=4, align="right"),
     ColumnSpec("code", "Code", 4, 4, align="right"),
     ColumnSpec("why", "Why", 24, 10, priority=2),  # "503 VEND-2", "no ACK", "one-way"
