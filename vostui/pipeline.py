@@ -77,20 +77,25 @@ def feed_frames(
     decoder: Decoder,
     frames: Iterator[Frame],
     batch: Callable[[], None] | None = None,
-) -> int:
-    """Decode frames into the engine; returns the number of frames."""
+) -> tuple[int, float | None]:
+    """Decode frames into the engine; returns the number of frames and the packet time
+    of the latest one (None: no frame), where the capture ends."""
     count = 0
+    last: float | None = None
     feed = engine.feed
     decode = decoder.decode
     for frame in frames:
         count += 1
+        ts = frame[0]
+        if last is None or ts > last:
+            last = ts
         for dg in decode(frame):
             feed(dg)
         if count % BATCH == 0:
             freeze_now(engine)
             if batch is not None:
                 batch()
-    return count
+    return count, last
 
 
 def read_files(
@@ -105,6 +110,7 @@ def read_files(
     """
     decoder = Decoder()
     results = []
+    end: float | None = None  # packet time of the last frame of all the files
     for path in paths:
         reader = CaptureReader(os.path.basename(path))
         size = max(1, os.path.getsize(path)) if os.path.isfile(path) else 1
@@ -115,12 +121,14 @@ def read_files(
             def tick(path: str = path, reader: CaptureReader = reader, size: int = size) -> None:
                 progress(path, min(1.0, reader.offset / size))
 
-        count = feed_frames(engine, decoder, frames, tick)
+        count, last = feed_frames(engine, decoder, frames, tick)
+        if last is not None and (end is None or last > end):
+            end = last
         decoder.flush()
         results.append(FileResult(path, count, list(reader.warnings)))
     engine.set_packets(decoder.stats.packets)
     engine.add_malformed(decoder.stats.malformed)
-    engine.finish()
+    engine.finish(at=end)  # the input ended: INVITEs still unanswered end (no_answer, ...)
     return results
 
 
@@ -272,8 +280,8 @@ class Pipeline:
             with self.lock:
                 self.engine.set_packets(self.decoder.stats.packets)
                 self.engine.add_malformed(self.decoder.stats.malformed)
-                if not self.loop:
-                    self.engine.finish()
+                if not self.loop:  # the files ended: unanswered INVITEs end too
+                    self.engine.finish(at=last_ts if first_ts is not None else None)
             if not self.realtime:
                 self._progress = 1.0
             if not self.loop or first_ts is None:

@@ -128,7 +128,7 @@ def gateways_table(gateways: Sequence[GatewayView]) -> str:
             seconds(g.acd) if g.acd else "-",
             seconds(g.mean_pdd),
             f"{g.cps_now:.1f}/{g.cps_peak:.0f}",
-            " ".join(f"{code or 'none'}x{n}" for code, n in g.codes),
+            " ".join(f"{code}x{n}" if code else f"timeout x{n}" for code, n in g.codes),
         )
         for g in gateways
     ]

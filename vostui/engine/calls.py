@@ -33,7 +33,9 @@ from vostui.engine.dialog import ENDED, Dialog
 from vostui.engine.snapshot import CallView, new_call_view
 
 CORRELATION_HEADERS = ("x-call-id", "x-cid", "x-orig-call-id")
-PROBLEM_STATES = frozenset({"rejected", "timed_out"})
+# Failed final states: refused, no answer before a timer ran out, or none in the capture.
+PROBLEM_STATES = frozenset({"rejected", "timed_out", "no_answer"})
+TIMER_ENDED = frozenset({"timed_out", "no_answer"})  # ended by a timer or the input's end
 
 
 def digits(number: str) -> str:
@@ -87,16 +89,22 @@ class Call:
         final_reason = a.final_reason
         if last_b is not None and not a.final_code and last_b.final_code:
             final_code, final_reason = last_b.final_code, last_b.final_reason
+        # Ended when every leg has; a B-leg that a timer or the end of the capture ended
+        # (the switch had given up on it and failed over) does not make the call longer.
         ended_times = [leg.ended for leg in legs]
-        ended = None if None in ended_times else max(t for t in ended_times if t is not None)
+        ended = None
+        if None not in ended_times:
+            ended = max(
+                leg.ended
+                for n, leg in enumerate(legs)
+                if leg.ended is not None and (n == 0 or leg.state not in TIMER_ENDED)
+            )
         if a.state in ENDED and ended is None:
             ended = a.ended
         pdd = a.pdd
-        problem = (
-            state in PROBLEM_STATES
-            or a.ack_missing
-            or any(leg.ack_missing or leg.state == "timed_out" for leg in legs)
-        )
+        # A failed final state, or a 2xx never ACKed (the call drops at 32 s). A B-leg
+        # that failed while the next route answered is not (findings judge failover).
+        problem = state in PROBLEM_STATES or any(leg.ack_missing for leg in legs)
         self.cached = new_call_view(
             key=self.key,
             legs=legs,

@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections import Counter, OrderedDict, deque
 
 from vostui.config import Config
-from vostui.engine.calls import CORRELATION_HEADERS, Call, choose_a_leg
+from vostui.engine.calls import CORRELATION_HEADERS, TIMER_ENDED, Call, choose_a_leg
 from vostui.engine.dialog import ENDED, Dialog
 from vostui.engine.gateways import GatewayBook
 from vostui.engine.registrations import Registration, account_of
@@ -150,8 +150,12 @@ class Engine:
         if state not in ENDED and dialog.state in ENDED:
             self.gateways.ended(dialog)
         elif state in ENDED and dialog.state not in ENDED:
-            self.gateways.reopened(dialog, code)
+            self.gateways.reopened(dialog, code, counted=state != "no_answer")
             self.live.add(dialog.call_id)
+        elif state in TIMER_ENDED and dialog.state != state and dialog.state in ENDED:
+            # a final response after a timer (or the end of a file) had ended the INVITE
+            self.gateways.reopened(dialog, code, counted=state != "no_answer")
+            self.gateways.ended(dialog)
 
     # -- calls and legs ------------------------------------------------------------
 
@@ -340,9 +344,46 @@ class Engine:
             if registration.expire(now):
                 self.dirty_regs.add(key)
 
-    def finish(self) -> None:
-        """End of input (a file read to its end): run the timers once more."""
-        self.expire(self.now)
+    def finish(self, at: float | None = None) -> None:
+        """End of input (files read to their end): nothing more will come.
+
+        `at` is the packet time of the input's last frame (RTP and other packets
+        included: the capture watched until then); default the latest SIP message. The
+        timers run at `at`, then every INVITE still waiting for its final response
+        ends (`Dialog.finish`): `timed_out` when it got no response at all and was
+        retransmitted to Timer B, or is a B-leg the switch failed over from;
+        `cancelled` after a CANCEL; else `no_answer`. None of them counts as active
+        any more. Answered calls stay up: only a BYE ends them. `now` stays the time
+        of the latest SIP message.
+        """
+        now = self.now
+        end = now if at is None else max(at, now)
+        self.expire(end)
+        self.now = now
+        done = []
+        for call_id in self.live:
+            dialog = self.dialogs.get(call_id)
+            if dialog is None:
+                done.append(call_id)
+                continue
+            before_state, before_answer = dialog.state, dialog.answered
+            if dialog.finish(end, self._next_route(dialog)):
+                self._transition(dialog, before_state, before_answer)
+                self.dirty_calls.add(dialog.call_key)
+            if dialog.state in ENDED and dialog.ended is not None:
+                done.append(call_id)
+        self.live.difference_update(done)
+
+    def _next_route(self, dialog: Dialog) -> float | None:
+        """When the switch placed the next B-leg of this B-leg's call (it gave up on
+        this one and failed over), or None."""
+        if dialog.role != "b":
+            return None
+        call = self.calls.get(dialog.call_key)
+        if call is None:
+            return None
+        later = [leg.start for leg in call.b_legs if leg.start > dialog.start]
+        return min(later) if later else None
 
     # -- output ------------------------------------------------------------------
 

@@ -10,9 +10,16 @@ States, in the order a call moves through them:
     completed    BYE seen (and, usually, its 200)
     cancelled    CANCEL, then 487 (or no final answer)
     rejected     final response 300-699 to the INVITE (not after CANCEL)
-    timed_out    no final response within Timer B (64*T1 = 32 s) and no 1xx, or ringing
-                 past the ring limit, or a 2xx never ACKed within 32 s
-Time is packet time; `expire(now)` applies the timers.
+    timed_out    no response at all within Timer B (64*T1 = 32 s), or ringing past the
+                 ring limit (Timer C, 3 minutes); at the end of a capture also an INVITE
+                 that got no response at all and was still being retransmitted 31 s
+                 after it was first sent (its 7th and last transmission with T1 = 500 ms
+                 comes at 31.5 s: Timer B fires before the next)
+    no_answer    the input ended (a capture read to its end) while the INVITE had no
+                 final response and no timer had run out: it was not answered in what
+                 was captured (ringing, or not yet retransmitted to Timer B)
+Time is packet time; `expire(now)` applies the timers, `finish(at)` ends what the end
+of the input leaves open (see `Engine.finish`).
 """
 
 from __future__ import annotations
@@ -26,7 +33,12 @@ from vostui.sip.message import Media, SipMessage
 T1 = 0.5
 TIMER_B = 64 * T1  # INVITE transaction timeout, and the no-ACK drop
 RING_LIMIT = 180.0  # Timer C: a proxy gives up on a ringing branch after 3 minutes
-ENDED = frozenset({"completed", "cancelled", "rejected", "timed_out"})
+# At the end of a capture, an INVITE with no response at all that was still being sent
+# this long after the first one was retransmitted to Timer B: the caller gives up.
+RETRANSMITTED_TO_B = TIMER_B - 2 * T1  # 31 s: the last transmission is at 31.5 s
+ENDED = frozenset({"completed", "cancelled", "rejected", "timed_out", "no_answer"})
+# Waiting for the final response to the INVITE.
+UNANSWERED = frozenset({"setup", "proceeding", "ringing", "early_media"})
 STATES = (
     "setup",
     "proceeding",
@@ -38,6 +50,7 @@ STATES = (
     "cancelled",
     "rejected",
     "timed_out",
+    "no_answer",
 )
 # Answers after which the caller sends the INVITE again in the same dialog: with
 # credentials (401, 407) or with a session interval at least the Min-SE (422).
@@ -105,6 +118,7 @@ class Dialog:
     retransmissions: int = 0
     ok_retransmissions: int = 0
     ack_missing: bool = False
+    invite_last: float = 0.0  # the latest transmission of the INVITE (retransmissions too)
     messages: list[MessageRecord] = field(default_factory=list)
     tail: list[MessageRecord] = field(default_factory=list)
     dropped: int = 0
@@ -155,6 +169,8 @@ class Dialog:
         self._keep(record)
         self.dirty = True
         self.last_activity = dg.ts
+        if msg.method == "INVITE" and msg.is_request and not msg.to.tag:
+            self.invite_last = dg.ts
         if retrans:
             self.retransmissions += 1
             if not msg.is_request and 200 <= msg.status < 300 and msg.cseq_method == "INVITE":
@@ -224,8 +240,8 @@ class Dialog:
         if msg.cseq_method != "INVITE":
             return
         code = msg.status
-        if self.is_ended and self.state != "timed_out":
-            return
+        if self.is_ended and self.state not in ("timed_out", "no_answer"):
+            return  # a late answer still counts after a timer or the end of a capture
         if code < 200:
             if code == 100:
                 if self.state == "setup":
@@ -276,6 +292,13 @@ class Dialog:
             self.dirty = True
             return True
         if (
+            self.cancel_seen
+            and self.state in UNANSWERED
+            and self.answered is None
+            and now - self.last_activity > TIMER_B
+        ):
+            return self._cancelled(self.last_activity)  # CANCEL, and no 487 ever came
+        if (
             self.state == "answered"
             and self.answered is not None
             and now - self.answered > TIMER_B
@@ -285,6 +308,42 @@ class Dialog:
             self.dirty = True
             return True
         return False
+
+    def finish(self, at: float, next_route: float | None = None) -> bool:
+        """The input ended at packet time `at` (after `expire(at)`): an INVITE still
+        waiting for its final response ends here. True when the state changed.
+
+        Cancelled (a CANCEL was sent, no 487 came), `timed_out` (no response at all and
+        retransmitted to Timer B, or a B-leg the switch gave up on: it tried the next
+        route at `next_route`), or else `no_answer`. A call that was answered stays up:
+        only its BYE ends it.
+        """
+        if self.state == "cancelled" and self.ended is None:
+            self.ended = self.last_activity
+            self.dirty = True
+            return True
+        if self.state not in UNANSWERED:
+            return False
+        if self.cancel_seen:
+            return self._cancelled(self.last_activity)
+        if self.state == "setup" and self.invite_last - self.start >= RETRANSMITTED_TO_B:
+            ended = max(self.last_activity, min(self.start + TIMER_B, at))
+            return self._time_out(ended, "no final response")
+        if next_route is not None:
+            why = "no final response" if self.state == "setup" else "no answer"
+            return self._time_out(max(self.last_activity, min(next_route, at)), why)
+        self.state = "no_answer"
+        self.ended = max(self.last_activity, at)
+        self.final_reason = "capture ended"
+        self.dirty = True
+        return True
+
+    def _cancelled(self, at: float) -> bool:
+        self.state = "cancelled"
+        self.ended = at
+        self.hangup_by = "caller"
+        self.dirty = True
+        return True
 
     def _time_out(self, at: float, why: str) -> bool:
         self.state = "timed_out"

@@ -2,7 +2,8 @@
 
 A leg counts for the gateway at its far end: the source of an A-leg (mapping
 gateway), the destination of a B-leg or of a direct call (routing side). ASR is
-answered legs over legs that reached a final outcome; ACD is the mean talk time of
+answered legs over legs that reached a final outcome (a leg still unanswered when the
+capture ended, `no_answer`, did not: it is left out); ACD is the mean talk time of
 answered legs that ended.
 """
 
@@ -103,21 +104,27 @@ class GatewayBook:
     def ended(self, leg: Dialog) -> None:
         stats = self._stats(leg)
         stats.active = max(0, stats.active - 1)
+        if leg.state == "no_answer":
+            return  # the capture ended first: its outcome was not seen (not in the ASR)
         if leg.answered is not None:
             if leg.ended is not None:
                 stats.talk_total += leg.ended - leg.answered
                 stats.talk_count += 1
             return
         stats.finished += 1
-        stats.codes[leg.final_code] += 1  # 0: timed out with no final response
+        if leg.final_code or leg.state == "timed_out":  # not a CANCEL whose 487 never came
+            stats.codes[leg.final_code] += 1  # 0: timed out with no final response
         if leg.ringing is not None:
             stats.pdd_total += leg.ringing - leg.start
             stats.pdd_count += 1
 
-    def reopened(self, leg: Dialog, code: int) -> None:
-        """A leg that was challenged (401/407) and sent its INVITE again with credentials."""
+    def reopened(self, leg: Dialog, code: int, counted: bool = True) -> None:
+        """A leg that was challenged (401/407) and sent its INVITE again with credentials,
+        or answered late after a timer ended it (`counted`: its end was in the stats)."""
         stats = self._stats(leg)
         stats.active += 1
+        if not counted:
+            return
         stats.finished = max(0, stats.finished - 1)
         if stats.codes[code] > 0:
             stats.codes[code] -= 1

@@ -142,7 +142,7 @@ class CallView:
     answered: float | None
     final_code: int
     final_reason: str
-    problem: bool  # failed, timed out or otherwise worth a look
+    problem: bool  # a failed final state (calls.PROBLEM_STATES) or a 2xx never ACKed
 
     @property
     def active(self) -> bool:

@@ -40,11 +40,13 @@ Part = tuple[str, str]
 
 def alert_counts(snapshot: EngineSnapshot) -> dict[str, int]:
     """Counts shown on the strip, by name."""
-    counts = {"4xx": 0, "5xx": 0, "6xx": 0, "timeout": 0}
+    counts = {"4xx": 0, "5xx": 0, "6xx": 0, "timeout": 0, "no answer": 0}
     for call in snapshot.calls:
         code = call.final_code
-        if code == 408 or "timeout" in call.state:
+        if code == 408 or call.state == "timed_out":
             counts["timeout"] += 1
+        elif call.state == "no_answer":  # unanswered when the capture ended
+            counts["no answer"] += 1
         elif 400 <= code < 700:
             counts[f"{code // 100}xx"] += 1
     counts["auth failures"] = sum(s.auth_failures for s in snapshot.sources)
@@ -60,7 +62,7 @@ def width_of(parts: Sequence[Part]) -> int:
 def count_groups(counts: dict[str, int], wide: bool) -> list[list[Part]]:
     """The raw counts as groups, most telling first; zeros are left out."""
     groups: list[list[Part]] = []
-    failed = [(name, counts.get(name, 0)) for name in ("4xx", "5xx", "6xx", "timeout")]
+    failed = [(name, counts.get(name, 0)) for name in ("4xx", "5xx", "6xx", "timeout", "no answer")]
     if any(value for _name, value in failed):
         group: list[Part] = [("failed calls " if wide else "failed ", "bold")]
         shown = [(name, value) for name, value in failed if value]

@@ -1,10 +1,17 @@
-"""Calls pane: one row per call (legs paired), sortable, filterable with `/`."""
+"""Calls pane: one row per call (legs paired), sortable, filterable with `/`.
+
+Problem calls (a failed final state, or named by a finding: see `vostui.ui.problems`)
+carry "!" before their state, the reason in the `Why` column, and, for the selected
+row, the reason and the findings' titles on the line under the list; `p` shows only
+them.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from typing import Any, ClassVar
 
+from rich.text import Text
 from textual import on
 from textual.actions import SkipAction
 from textual.app import ComposeResult
@@ -12,10 +19,12 @@ from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.widgets import Input
 
+from vostui.diagnose.finding import Finding
 from vostui.engine.snapshot import CallView, EngineSnapshot
 from vostui.text import clean_line
 from vostui.ui.format import clock, duration, seconds
 from vostui.ui.pane import Pane
+from vostui.ui.problems import ProblemCalls
 from vostui.ui.table import Cell, ColumnSpec, RowTable, Tone
 
 CALL_COLUMNS = (
@@ -23,11 +32,12 @@ CALL_COLUMNS = (
     ColumnSpec("duration", "Dur", 7, 5, align="right"),
     ColumnSpec("caller", "Caller", 16, 11, flex=True),  # E.164 numbers are 11-15 digits
     ColumnSpec("callee", "Callee", 16, 11, flex=True),
-    ColumnSpec("mapping", "Mapping", 12, 6, priority=2, flex=True),
+    ColumnSpec("mapping", "Mapping", 12, 6, priority=3, flex=True),  # before Why when narrow
     ColumnSpec("routing", "Routing", 12, 6, priority=1, flex=True),
-    ColumnSpec("state", "State", 10, 9),  # "!rejected": "!" marks a problem call
+    ColumnSpec("state", "State", 10, 10),  # "!timed_out": "!" marks a problem call
     ColumnSpec("pdd", "PDD", 5, 4, priority=4, align="right"),
     ColumnSpec("code", "Code", 4, 4, align="right"),
+    ColumnSpec("why", "Why", 24, 10, priority=2),  # "503 VEND-2", "no ACK", "one-way"
 )
 SORT_ORDER = tuple(column.key for column in CALL_COLUMNS)
 
@@ -54,8 +64,12 @@ def _code_class_match(call: CallView, digit: str) -> bool:
     return call.final_code // 100 == int(digit)
 
 
-def sort_key(column: str, now: float) -> Callable[[CallView], Any]:
-    """Key function for `sorted` over CallViews by a column."""
+def sort_key(
+    column: str, now: float, why: Callable[[CallView], str] | None = None
+) -> Callable[[CallView], Any]:
+    """Key function for `sorted` over CallViews by a column (`why`: a call's reasons)."""
+    if column == "why" and why is not None:
+        return why
     if column == "duration":
         return lambda c: (c.ended if c.ended is not None else now) - c.start
     if column == "caller":
@@ -78,9 +92,12 @@ def sort_key(column: str, now: float) -> Callable[[CallView], Any]:
 class CallRows:
     """The filtered, sorted calls of one snapshot; cells made only when drawn."""
 
-    def __init__(self, calls: Sequence[CallView], now: float) -> None:
+    def __init__(
+        self, calls: Sequence[CallView], now: float, problems: ProblemCalls | None = None
+    ) -> None:
         self.calls = calls
         self.now = now
+        self.problems = problems if problems is not None else ProblemCalls()
 
     def __len__(self) -> int:
         return len(self.calls)
@@ -93,8 +110,10 @@ class CallRows:
         code: Cell = ""
         if call.final_code:
             code = (str(call.final_code), "problem" if call.final_code >= 400 else "")
+        problems = self.problems
+        flagged = problems.flagged(call)
         tone: Tone = ""
-        if call.problem:
+        if flagged:
             tone = "problem"
         elif call.active and call.answered is not None:
             tone = "good"
@@ -105,11 +124,16 @@ class CallRows:
             clean_line(call.callee, 64),
             clean_line(call.mapping_gateway, 40),
             clean_line(call.routing_gateway, 40),
-            ("!" if call.problem else "") + clean_line(call.state, 16),
+            ("!" if flagged else "") + clean_line(call.state, 16),
             seconds(call.pdd),
             code,
+            clean_line(problems.why(call), 80) if flagged else "",
         ]
         return cells, tone
+
+
+def _failed(call: CallView) -> bool:
+    return call.problem
 
 
 class CallFilter:
@@ -118,7 +142,16 @@ class CallFilter:
     def __init__(self) -> None:
         self._texts: dict[int, tuple[CallView, str]] = {}
 
-    def apply(self, calls: Sequence[CallView], query: str, problems_only: bool) -> list[CallView]:
+    def apply(
+        self,
+        calls: Sequence[CallView],
+        query: str,
+        problems_only: bool,
+        flagged: Callable[[CallView], bool] | None = None,
+    ) -> list[CallView]:
+        """The calls that match `query`; with `problems_only`, only those `flagged`
+        (default: `CallView.problem`, the failed final states)."""
+        is_problem = flagged if flagged is not None else _failed
         tokens = query.lower().split()
         if not tokens and not problems_only:
             return list(calls)
@@ -127,7 +160,7 @@ class CallFilter:
         out: list[CallView] = []
         if not words:
             for call in calls:
-                if problems_only and not call.problem:
+                if problems_only and not is_problem(call):
                     continue
                 if classes and not all(_code_class_match(call, c) for c in classes):
                     continue
@@ -142,7 +175,7 @@ class CallFilter:
             if entry is None or entry[0] is not call:
                 entry = (call, search_text(call))
             fresh[key] = entry
-            if problems_only and not call.problem:
+            if problems_only and not is_problem(call):
                 continue
             text = entry[1]
             for word in words:
@@ -178,6 +211,7 @@ class CallsPane(Pane):
         background: $boost;
     }
     CallsPane.-filtering > Input { display: block; }
+    CallsPane { border-subtitle-align: left; border-subtitle-color: $error; }
     """
 
     class OpenCall(Message):
@@ -190,6 +224,8 @@ class CallsPane(Pane):
         self.query_text = ""
         self.problems_only = False
         self._filter = CallFilter()
+        self.problems = ProblemCalls()
+        self._problem_mark: frozenset[tuple[str, str, str, str]] = frozenset()
         self._snapshot: EngineSnapshot | None = None
         self._shown_version = -1
         self._now = 0.0
@@ -200,6 +236,30 @@ class CallsPane(Pane):
         table.sort_reverse = True
         yield table
         yield Input(placeholder="filter: number, IP, Call-ID, state, code (4xx)", id="calls-filter")
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        result = getattr(getattr(self.app, "diagnosis", None), "result", None)
+        if result is not None:
+            self.set_findings(result.by_call)
+
+    def set_findings(self, by_call: dict[str, tuple[Finding, ...]]) -> None:
+        """The latest diagnosis: the findings that name each call (`DiagnosisResult.by_call`)."""
+        problems = ProblemCalls(by_call)
+        mark = frozenset(
+            (key, f.rule, f.affected.kind, f.affected.id)
+            for key, found in problems.by_call.items()
+            for f in found
+        )
+        self.problems = problems
+        if mark != self._problem_mark:
+            self._problem_mark = mark
+            self.refilter()  # other calls carry the mark: `p` shows other calls
+            return
+        rows = self.table.source
+        if isinstance(rows, CallRows):
+            rows.problems = problems  # the same calls: new titles for the line below
+        self._show_why()
 
     @property
     def table(self) -> RowTable:
@@ -223,9 +283,14 @@ class CallsPane(Pane):
             return
         self._shown_version = snapshot.version
         table = self.table
-        calls = self._filter.apply(snapshot.calls, self.query_text, self.problems_only)
-        calls.sort(key=sort_key(table.sort_column, self._now), reverse=table.sort_reverse)
-        table.set_source(CallRows(calls, self._now))
+        problems = self.problems
+        calls = self._filter.apply(
+            snapshot.calls, self.query_text, self.problems_only, problems.flagged
+        )
+        calls.sort(
+            key=sort_key(table.sort_column, self._now, problems.why), reverse=table.sort_reverse
+        )
+        table.set_source(CallRows(calls, self._now, problems))
         active = sum(1 for c in snapshot.calls if c.ended is None)
         note = f"{active} active, {len(snapshot.calls)} total"
         if self.query_text or self.problems_only:
@@ -234,6 +299,16 @@ class CallsPane(Pane):
                 shown = f"{shown} /{self.query_text}".strip()
             note = f"{len(calls)} shown ({shown}) · {note}"
         self.set_note(note)
+        self._show_why()
+
+    def _show_why(self) -> None:
+        """Under the list: why the selected call is a problem call (nothing otherwise)."""
+        table = self.table
+        rows = table.source
+        line = ""
+        if isinstance(rows, CallRows) and 0 <= table.cursor < len(rows):
+            line = self.problems.line(rows.calls[table.cursor])
+        self.border_subtitle = Text(f"! {clean_line(line, 200)}") if line else ""
 
     def refilter(self) -> None:
         self._shown_version = -1
@@ -293,6 +368,10 @@ class CallsPane(Pane):
             table.sort_column = event.column
             table.sort_reverse = False
         self.refilter()
+
+    @on(RowTable.Highlighted, "#calls-table")
+    def _highlighted(self, event: RowTable.Highlighted) -> None:
+        self._show_why()
 
     @on(RowTable.Selected, "#calls-table")
     def _selected(self, event: RowTable.Selected) -> None:

@@ -7,7 +7,7 @@ with its number key. `z` maximises the focused pane, Esc restores.
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -27,6 +27,9 @@ from vostui.ui.pane import Pane
 from vostui.ui.registrations_pane import RegistrationsPane
 from vostui.ui.status_bar import SourceStatusLike, StatusBar
 from vostui.ui.system_pane import SystemPane
+
+if TYPE_CHECKING:
+    from vostui.ui.diagnosis import DiagnosisResult
 
 PANE_IDS = {
     1: "calls",
@@ -94,6 +97,10 @@ class DashboardScreen(Screen[None]):
         if self._visible(registrations):
             registrations.show(snapshot, now)
         self.query_one(StatusBar).show(status)
+
+    def show_findings(self, result: DiagnosisResult) -> None:
+        """A new diagnosis: the calls its findings name carry the problem mark."""
+        self.query_one(CallsPane).set_findings(result.by_call)
 
     def _visible(self, pane: Widget) -> bool:
         if self.maximized is not None and self.maximized is not pane:
