@@ -88,12 +88,11 @@ def index_findings(
     calls: dict[str, list[Finding]] = {}
     registrations: dict[tuple[str, str], list[Finding]] = {}
     for finding in findings:
-        seen_calls: set[str] = set()
+        # every call the finding covers (`Finding.calls()`), not only its first refs
+        for key in dict.fromkeys(finding.calls()):
+            calls.setdefault(key, []).append(finding)
         seen_regs: set[tuple[str, str]] = set()
         for ref in finding.refs:
-            if ref.call and ref.call not in seen_calls:
-                seen_calls.add(ref.call)
-                calls.setdefault(ref.call, []).append(finding)
             if ref.registration is not None and ref.registration not in seen_regs:
                 seen_regs.add(ref.registration)
                 registrations.setdefault(ref.registration, []).append(finding)

@@ -2,7 +2,7 @@
 
 A call is a problem call when it is in a failed final state (`CallView.problem`:
 rejected, timed out, no answer, or a 2xx never ACKed) or when a finding above info
-names it (`Finding.refs`: the diagnosis found one-way audio, a vendor failing, a long
+names it (`Finding.calls()`: the diagnosis found one-way audio, a vendor failing, a long
 PDD... in it). `p` shows exactly these calls; the `Why` column and the line under the
 list say why, in a few words: `503 VEND-2`, `no ACK`, `one-way`, `no answer`.
 
