@@ -23,7 +23,7 @@ from vostui.filters import (
     REGISTRATION_FIELDS,
     SOURCE_FIELDS,
     FilterError,
-    call_fields,
+    matches_call,
     parse,
     registration_fields,
     source_fields,
@@ -184,7 +184,7 @@ def analyze(args: argparse.Namespace, config: Config) -> int:
     progress.done()
     snap = engine.snapshot()
     now = snap.now
-    calls = [c for c in snap.calls if not expression or expression.matches(call_fields(c, now))]
+    calls = [c for c in snap.calls if matches_call(expression, c, now)]
     regs = report.sort_registrations(
         r
         for r in snap.registrations

@@ -55,6 +55,11 @@ def test_filter_and_sections() -> None:
     assert "registrations" not in doc
     codes = sorted(c["final_code"] for c in doc["calls"])
     assert codes == [486, 503]
+    # a code class, bare or as a field, as the console's `/` takes it too
+    for expression in ("4xx state=rejected", "code=4xx state=rejected"):
+        out = vostui("analyze", "--json", "--calls", "--filter", expression, path)
+        codes = sorted(c["final_code"] for c in json.loads(out.stdout)["calls"])
+        assert codes == [403, 404, 486]
     out = vostui("analyze", "--registrations", str(FIXTURES / "register.pcap"))
     assert "forbidden" in out.stdout and "Calls (" not in out.stdout
     out = vostui("analyze", "--scanners", "--json", str(FIXTURES / "scan_sipvicious.pcap"))
