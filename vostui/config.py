@@ -58,6 +58,7 @@ class Config:
         "mysqld",
     )
     theme: str = "vostui-dark"
+    save_dir: str = ""  # where the console offers to save (pcap, ladder, logs); "": the cwd
     refresh: float = 0.5  # seconds between UI pulls of the engine snapshot
     host_interval: float = 1.0
     conntrack_warn: float = 0.70

@@ -153,7 +153,7 @@ async def test_export_writes_a_pcap_that_reads_back(tmp_path: Path) -> None:
         await pilot.press("enter")
         await pilot.pause()
         shown = [a.label for a in app.screen.query_one(LadderView).ladder.arrows]
-        await pilot.press("s")
+        await pilot.press("s", "enter")  # the offered path, in the save directory
         await pilot.pause()
     saved = list(tmp_path.glob("*.pcap"))
     assert len(saved) == 1

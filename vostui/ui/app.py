@@ -18,7 +18,7 @@ from collections.abc import Iterable, Sequence
 from typing import ClassVar, Protocol
 
 from textual import on
-from textual.app import App, SystemCommand
+from textual.app import SystemCommand
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
 from textual.theme import Theme
@@ -39,6 +39,7 @@ from vostui.ui.diagnosis import (
 )
 from vostui.ui.help_screen import HelpScreen, binding_rows
 from vostui.ui.host_feed import HostFeed, HostMonitorLike, LogFollowerLike
+from vostui.ui.key_order import KeyOrder
 from vostui.ui.problem_screen import ProblemScreen
 from vostui.ui.registration_screen import RegistrationScreen
 from vostui.ui.registrations_pane import RegistrationsPane
@@ -67,8 +68,10 @@ class PipelineLike(Protocol):
 FULL_COLLECTION_EVERY = 100  # middle-generation collections (Python's default: 10)
 
 
-class VostuiApp(App[int]):
+class VostuiApp(KeyOrder[int]):
     TITLE = "vostui"
+    # z (zoom) keeps the status line and the key hints on screen
+    ALLOW_IN_MAXIMIZED_VIEW: ClassVar[str] = "StatusBar, KeyBar"
 
     CSS = """
     Screen { background: $background; }
@@ -111,7 +114,8 @@ class VostuiApp(App[int]):
         self.title = title
         self.deterministic = deterministic
         self.start_pipeline = start_pipeline
-        self.export_dir = export_dir or os.getcwd()
+        # where s/F2 and w offer to save: the flag, else `save_dir`, else the cwd
+        self.export_dir = export_dir or os.path.expanduser(config.save_dir) or os.getcwd()
         self.vostui_themes: dict[str, Theme] = {}
         self.snapshot_version = -1
         self.last_refresh_ms = 0.0
@@ -221,7 +225,10 @@ class VostuiApp(App[int]):
         if not self.is_running:
             return  # shutting down: the screens are losing their widgets
         screen = self.screen
-        if isinstance(screen, DashboardScreen | CallScreen | RegistrationScreen):
+        # a screen just pushed may not have its widgets yet: it draws itself on mount
+        if isinstance(screen, DashboardScreen | CallScreen | RegistrationScreen) and (
+            screen.is_mounted
+        ):
             screen.show(snapshot, status, now)
         self.host_feed.draw(screen)  # the host and log panes on screen, when they changed
         self.diagnosis.offer(snapshot)  # off the UI thread, when the data changed

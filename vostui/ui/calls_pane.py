@@ -138,7 +138,7 @@ class CallsPane(Pane):
         Binding("o", "sort_next", "Sort", id="calls.sort"),
         Binding("r", "sort_reverse", "Reverse", show=False, id="calls.reverse"),
         Binding("p", "problems", "Problems", id="calls.problems"),
-        Binding("escape", "clear_filter", "Clear filter", show=False, id="calls.clear"),
+        Binding("escape,f5", "clear_filter", "Clear filter", show=False, id="calls.clear"),
     ]
 
     class OpenCall(Message):

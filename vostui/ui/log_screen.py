@@ -23,20 +23,19 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from textual import on
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Vertical
 from textual.content import Content
-from textual.screen import ModalScreen
 from textual.widgets import Input, Static
 
 from vostui.engine.snapshot import CallView, EngineSnapshot
 from vostui.host.logs import LogFilter, LogLine, LogSearch, LogSnapshot, export, levels_at_least
 from vostui.host.logs.levels import LEVELS
 from vostui.host.monitor import HostSnapshot
-from vostui.text import clean, clean_line
+from vostui.text import clean_line
 from vostui.ui.format import ACCENT, BAD, QUIET, WARN
 from vostui.ui.host_feed import HostView
 from vostui.ui.keybar import KeyBar
 from vostui.ui.logs_pane import LogModel, LogView, file_label, follow_note, status_lines
+from vostui.ui.save_box import ConfirmScreen
 
 if TYPE_CHECKING:
     from vostui.ui.app import VostuiApp
@@ -180,50 +179,20 @@ def call_relations(call: CallView) -> tuple[tuple[str, ...], tuple[str, ...], tu
     return call_ids, numbers, ()
 
 
-class ConfirmScreen(ModalScreen[bool]):
-    """A yes/no question; y or Enter says yes, n or Esc says no."""
-
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("y,enter", "answer(True)", "Yes", id="confirm.yes"),
-        Binding("n,escape", "answer(False)", "No", id="confirm.no"),
-    ]
-
-    DEFAULT_CSS = """
-    ConfirmScreen { align: center middle; }
-    ConfirmScreen > Vertical {
-        width: 72; max-width: 100%; height: auto;
-        border: round $warning; background: $surface; padding: 0 1;
-    }
-    """
-
-    def __init__(self, question: str) -> None:
-        super().__init__()
-        self.question = question
-
-    def compose(self) -> ComposeResult:
-        with Vertical():
-            yield Static(
-                Content.assemble((clean(self.question, 600), ""), ("\n\ny yes · n no", QUIET))
-            )
-
-    def action_answer(self, yes: bool) -> None:
-        self.dismiss(yes)
-
-
 class LogScreen(HostView):
     """`L` or Enter on the logs pane opens this; Esc goes back."""
 
     HELP_NOTE = FILTER_HELP
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape,backspace", "back", "Back", id="logs.back"),
+        Binding("escape,backspace,q", "back", "Back", id="logs.back"),
         Binding("slash,f7", "filter", "Filter", id="logs.filter"),
         Binding("f3,ctrl+f", "search", "Search", id="logs.search"),
         Binding("n", "next_match(1)", "Next", id="logs.next"),
         Binding("N", "next_match(-1)", "Previous", show=False, id="logs.previous"),
         Binding("m", "toggle_files", "Merged/file", id="logs.files"),
         Binding("s,f2", "export", "Save", id="logs.export"),
-        Binding("x", "clear", "Clear filter", show=False, id="logs.clear"),
+        Binding("x,f5", "clear", "Clear filter", show=False, id="logs.clear"),
     ]
 
     DEFAULT_CSS = """

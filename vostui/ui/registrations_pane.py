@@ -85,7 +85,7 @@ class RegistrationsPane(Pane):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("slash,f3,f7", "filter", "Filter", id="registrations.filter"),
-        Binding("escape", "clear_filter", "Clear filter", show=False, id="registrations.clear"),
+        Binding("escape,f5", "clear_filter", "Clear filter", show=False, id="registrations.clear"),
     ]
 
     class OpenRegistration(Message):
