@@ -137,6 +137,24 @@ def _check_files(files: Sequence[str]) -> None:
             raise Usage(f"{name}: permission denied")
 
 
+def _check_captures(files: Sequence[str]) -> None:
+    """`open`: a file that is not a capture (text, empty) fails here, with `analyze`'s
+    one-line error and exit 2, before the console takes the screen."""
+    from vostui.net.capture import CaptureReader
+
+    head_size = 1 << 16
+    for name in files:
+        reader = CaptureReader(os.path.basename(name))
+        try:
+            with open(name, "rb") as handle:
+                head = handle.read(head_size)
+        except OSError as exc:
+            raise Usage(f"{name}: {exc.strerror or exc}") from exc
+        reader.feed(head)  # raises CaptureError for what is not a capture
+        if len(head) < head_size:
+            reader.finish()  # the whole file: raises for an empty one
+
+
 class Progress:
     """Percent read on stderr, for files big enough to wait on."""
 
@@ -281,6 +299,7 @@ def console(command: str, args: argparse.Namespace, config: Config) -> int:
     demo_logs = None
     if command == "open":
         _check_files(args.files)
+        _check_captures(args.files)
         pipeline = Pipeline(config, files=args.files, realtime=args.realtime)
         title = "vostui: " + ", ".join(os.path.basename(f) for f in args.files)
     elif command == "demo":

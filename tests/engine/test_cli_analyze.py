@@ -74,15 +74,20 @@ def test_filter_and_sections() -> None:
         (["analyze", "--filter", "code>=abc", "FIXTURE"], "not a number"),
         (["analyze", "--filter", "nosuch=1", "FIXTURE"], "unknown field"),
         (["analyze", "README"], "not a pcap or pcapng file"),
+        # `open` says it the same way, before the console takes the screen
+        (["open", "README"], "not a pcap or pcapng file"),
+        (["open", "EMPTY"], "empty file, no capture header"),
+        (["open", "FIXTURE", "README"], "not a pcap or pcapng file"),
+        (["open", "/nonexistent.pcap"], "no such file"),
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(args: list[str], message: str, tmp_path: Path) -> None:
     readme = tmp_path / "README"
     readme.write_text("hello, this is not a capture\n")
-    args = [
-        str(FIXTURES / "failures.pcap") if a == "FIXTURE" else str(readme) if a == "README" else a
-        for a in args
-    ]
+    empty = tmp_path / "EMPTY"
+    empty.write_bytes(b"")
+    named = {"FIXTURE": str(FIXTURES / "failures.pcap"), "README": str(readme), "EMPTY": str(empty)}
+    args = [named.get(a, a) for a in args]
     out = vostui(*args)
     assert out.returncode == 2
     assert message in out.stderr

@@ -20,6 +20,7 @@ from typing import ClassVar, Protocol
 from textual import on
 from textual.app import SystemCommand
 from textual.binding import Binding, BindingType
+from textual.filter import Monochrome, NoColor
 from textual.screen import Screen
 from textual.theme import Theme
 
@@ -75,6 +76,13 @@ class VostuiApp(KeyOrder[int]):
 
     CSS = """
     Screen { background: $background; }
+    /* NO_COLOR: no colour at all; what colour marked, shape and weight mark instead */
+    App:nocolor RowTable > .row-table--cursor,
+    App:nocolor LogView > .log-view--cursor,
+    App:nocolor LadderView:focus > .ladder--cursor,
+    App:nocolor Input > .input--cursor { text-style: reverse bold; }
+    App:nocolor Pane:focus-within,
+    App:nocolor LadderView:focus { border: heavy $border; }
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -109,6 +117,11 @@ class VostuiApp(KeyOrder[int]):
         """`deterministic` (tests): no wall clock, no process figures, no signal or tty watch,
         diagnosis inline (unless `diagnosis` says "thread" or "off")."""
         super().__init__()
+        if self.no_color:
+            # Textual turns colours to greys (Monochrome) unless the theme is ANSI: NO_COLOR
+            # (no-color.org) asks for none, so no colour escape is sent at all
+            self._filters = [f for f in self._filters if not isinstance(f, Monochrome)]
+            self._filters.append(NoColor())
         self.config = config
         self.pipeline = pipeline
         self.title = title
@@ -121,6 +134,7 @@ class VostuiApp(KeyOrder[int]):
         self.last_refresh_ms = 0.0
         self._stopped = False
         self._problem_dismissed: tuple[str, str] | None = None
+        self._warned = 0  # capture warnings already said
         self._parent_pid = os.getppid()
         self._call_screen: CallScreen | None = None
         self._frozen = False
@@ -216,6 +230,7 @@ class VostuiApp(KeyOrder[int]):
         status = self.pipeline.status()
         now = snapshot.now if self.deterministic else self.pipeline.now()
         self._check_problem(status)
+        self._say_warnings(status)
         if status.state == "finished" and not self._frozen and not self.deterministic:
             # A finished capture's calls stay as they are: move them out of the cyclic
             # collector's sight. Measured with 20k calls (3.6M objects) a full
@@ -234,6 +249,14 @@ class VostuiApp(KeyOrder[int]):
         self.diagnosis.offer(snapshot)  # off the UI thread, when the data changed
         self.snapshot_version = snapshot.version
         self.last_refresh_ms = (time.perf_counter() - started) * 1000
+
+    def _say_warnings(self, status: SourceStatusLike) -> None:
+        """A capture file's warnings (cut short, damaged), each said once; the status bar
+        keeps the mark."""
+        warnings = status.warnings
+        for warning in warnings[self._warned :]:
+            self.notify(f"capture: {warning}", severity="warning", markup=False, timeout=15)
+        self._warned = max(self._warned, len(warnings))
 
     def _check_problem(self, status: SourceStatusLike) -> None:
         if status.state != "failed" or not status.problem:
