@@ -566,6 +566,15 @@ class LogScreen(HostView):
         if self._ready:
             self._rebuild()
 
+    def clear_related(self) -> None:
+        """Back to every line (the operator's filter still applies)."""
+        if self.model.related is None and not self.related_label:
+            return
+        self.model.related = None
+        self.related_label = ""
+        if self._ready:
+            self._rebuild()
+
     def select(self, line: LogLine | None) -> None:
         """Put the cursor on this line when the screen shows next."""
         self._select = line
@@ -626,8 +635,13 @@ def _bring_up(app: App[Any], screen: LogScreen) -> None:
 
 
 def open_log_screen(app: App[Any], select: LogLine | None = None) -> LogScreen:
-    """Show the log screen, with the cursor on `select` if given."""
+    """Show the log screen, with the cursor on `select` if given.
+
+    Opened this way (L, Enter on the logs pane) it shows every line again: the lines of
+    a call that `g` narrowed it to last time are not what the operator asks for now.
+    The operator's own filter and search stay."""
     screen = log_screen(app)
+    screen.clear_related()
     if select is not None:
         screen.select(select)
     _bring_up(app, screen)
