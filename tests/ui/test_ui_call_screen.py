@@ -98,6 +98,12 @@ async def test_l_shows_one_leg_at_a_time_then_both_again() -> None:
         await pilot.press("l")
         await pilot.pause()
         assert {a.leg for a in view.ladder.arrows} == {0, 1}
+        await pilot.press("f4")  # sngrep's extended view: all legs <-> the A-leg
+        await pilot.pause()
+        assert {a.leg for a in view.ladder.arrows} == {0}
+        await pilot.press("f4")
+        await pilot.pause()
+        assert {a.leg for a in view.ladder.arrows} == {0, 1}
 
 
 @pilot_test

@@ -46,6 +46,8 @@ class CallScreen(FindingsHolder):
         Binding("escape,backspace,q", "back", "Back", id="call.back"),
         Binding("t", "toggle_time", "Abs/Δ time", id="call.time"),
         Binding("l", "toggle_leg", "Legs", id="call.legs"),
+        # sngrep's F4 "extended": the call with every leg, or the first (A) leg alone
+        Binding("f4", "extended", "All legs/A-leg", show=False, id="call.extended"),
         Binding("s,f2", "save_pcap", "Save pcap", id="call.save_pcap"),
         Binding("w", "save_text", "Save text", id="call.save_text"),
         Binding("f", "toggle_findings", "Call findings", id="call.findings"),
@@ -247,6 +249,12 @@ class CallScreen(FindingsHolder):
             self.only_leg += 1
         else:
             self.only_leg = None
+        self._redraw()
+
+    def action_extended(self) -> None:
+        if self.call is None:
+            return
+        self.only_leg = 0 if self.only_leg is None else None
         self._redraw()
 
     def action_switch_focus(self) -> None:

@@ -2,8 +2,8 @@
 
 One language for every list (vostui/filters.py, README "Filters"), the one
 `analyze --filter` takes: `state=rejected code>=400 4xx 1001`. The row shows what is
-typed; a term that does not parse gets an error line under it and the last good
-filter stays in force, so the list does not flash empty while a term is half typed.
+typed; a term that does not parse (an unknown field, a bad regex) is named on an
+error line under it and left out, the other terms act.
 """
 
 from __future__ import annotations
@@ -106,19 +106,30 @@ class FilterBox(Vertical):
         return True
 
     def apply(self, text: str) -> bool:
-        """Parse and put in force; on an error keep the filter in force and say why."""
-        text = text.strip()
+        """Parse and put in force; a term that does not parse is left out and named on
+        the error line (False), the others act."""
+        text = " ".join(text.split())
         try:
             parsed = parse(text, self.known)
-        except FilterError as exc:
-            self._set_error(str(exc))
-            return False
-        self._set_error("")
+            error = ""
+        except FilterError:
+            good: list[str] = []
+            error = ""
+            for term in text.split():
+                try:
+                    parse(term, self.known)
+                except FilterError as exc:
+                    error = error or f"{term} left out: {exc}"
+                    continue
+                good.append(term)
+            text = " ".join(good)
+            parsed = parse(text, self.known)
+        self._set_error(error)
         if text != self.text:
             self.text = text
             self.filter = parsed
             self.post_message(self.Applied(self))
-        return True
+        return not error
 
     def _set_error(self, error: str) -> None:
         self.error = error
