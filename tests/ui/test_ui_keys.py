@@ -139,3 +139,79 @@ async def test_text_typed_fast_after_slash_goes_into_the_filter() -> None:
         await burst(app, "z", "slash", *"oc", "escape", "enter")
         assert await wait_until(pilot, lambda: isinstance(app.screen, CallScreen))
         assert box.text == "" and not isinstance(app.focused, Input)
+
+
+def config_from(tmp_path, text: str):  # type: ignore[no-untyped-def]
+    from vostui.config import Config, load_file
+
+    path = tmp_path / "config.toml"
+    path.write_text(text)
+    return load_file(Config(refresh=0.1), path)
+
+
+@pilot_test
+async def test_keys_in_the_config_rebind_by_binding_id(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    config = config_from(
+        tmp_path,
+        '[keys]\n"call.back" = "escape,left"\n"app.quit" = ["f10", "ctrl+q"]\n"no.such" = "x"\n',
+    )
+    assert config.keys == {"call.back": "escape,left", "app.quit": "f10,ctrl+q", "no.such": "x"}
+    app = make_app(FakePipeline(make_snapshot(5)), config=config)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        said = [n.message for n in app._notifications]
+        assert any("[keys] no.such: no such binding" in m for m in said), said
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, CallScreen)
+        await pilot.press("q")  # no longer bound here: nothing happens
+        await pilot.pause()
+        assert isinstance(app.screen, CallScreen)
+        await pilot.press("left")
+        await pilot.pause()
+        assert isinstance(app.screen, DashboardScreen)
+        await pilot.press("q")  # not quit any more
+        await pilot.pause()
+        assert app.is_running
+        await pilot.press("ctrl+q")
+        await pilot.pause()
+    assert app.return_code == 0
+
+
+@pilot_test
+async def test_the_sngrep_keymap(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    config = config_from(tmp_path, 'keymap = "sngrep"\n')
+    app = make_app(FakePipeline(make_snapshot(30)), config=config)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        await pilot.press("f", *"486", "enter")  # f filters, as F7
+        await pilot.pause()
+        assert len(shown_keys(app)) == 2
+        await pilot.press("escape")  # a filter clears first
+        await pilot.pause()
+        assert len(shown_keys(app)) == 30 and app.is_running
+        await pilot.press("enter", "x")  # x: all legs or the A-leg (extended)
+        await pilot.pause()
+        assert isinstance(app.screen, CallScreen) and app.screen.only_leg == 0
+        await pilot.press("escape")  # back from the call
+        await pilot.pause()
+        assert isinstance(app.screen, DashboardScreen)
+        await pilot.press("escape")  # Esc leaves the call list, as in sngrep
+        await pilot.pause()
+    assert app.return_code == 0
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ('keymap = "emacs"\n', "keymap: 'emacs' is not one of '', 'sngrep'"),
+        ("keys = 3\n", "[keys] must be a table"),
+        ('[keys]\n"app.quit" = 3\n', "[keys] app.quit: keys as a string"),
+    ],
+)
+def test_a_bad_keymap_is_refused_when_the_config_loads(tmp_path, text: str, message: str) -> None:  # type: ignore[no-untyped-def]
+    from vostui.config import ConfigError
+
+    with pytest.raises(ConfigError) as caught:
+        config_from(tmp_path, text)
+    assert message in str(caught.value)

@@ -41,6 +41,7 @@ from vostui.ui.diagnosis import (
 from vostui.ui.help_screen import HelpScreen, binding_rows
 from vostui.ui.host_feed import HostFeed, HostMonitorLike, LogFollowerLike
 from vostui.ui.key_order import KeyOrder
+from vostui.ui.keymaps import keymap_for
 from vostui.ui.problem_screen import ProblemScreen
 from vostui.ui.registration_screen import RegistrationScreen
 from vostui.ui.registrations_pane import RegistrationsPane
@@ -150,6 +151,7 @@ class VostuiApp(KeyOrder[int]):
 
     async def on_mount(self) -> None:
         self._setup_themes()
+        self._setup_keys()
         await self.push_screen(DashboardScreen())
         # Full collections of the cyclic GC walk every tracked object: with a big
         # engine behind the screen they were the pauses a key press waited on. The
@@ -192,6 +194,19 @@ class VostuiApp(KeyOrder[int]):
             markup=False,
             timeout=10,
         )
+
+    def _setup_keys(self) -> None:
+        """`keymap = "sngrep"` and the config's [keys] (vostui/ui/keymaps.py)."""
+        keymap, unknown = keymap_for(self.config)
+        if keymap:
+            self.set_keymap(keymap)
+        for binding_id in unknown:
+            self.notify(
+                f"[keys] {binding_id}: no such binding (? lists the keys of each screen)",
+                severity="warning",
+                markup=False,
+                timeout=10,
+            )
 
     def use_theme(self, name: str) -> None:
         if name in self.available_themes:
