@@ -123,6 +123,8 @@ class FirewallPane(HostPane):
     def __init__(self, *, id: str | None = "firewall", classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes)
         self._shown: object = None
+        self._host: HostSnapshot | None = None
+        self._wide: bool | None = None  # the note drawn for a wide pane (>= 60 columns)
 
     def compose(self) -> ComposeResult:
         yield RowTable(BUSIEST_COLUMNS, empty_text="no rules", id="firewall-table")
@@ -137,9 +139,13 @@ class FirewallPane(HostPane):
 
     def show_host(self, host: HostSnapshot | None, logs: LogSnapshot | None) -> None:
         firewall = host.firewall if host is not None else None
+        wide = self.size.width >= 60
         if host is not None and firewall is self._shown and firewall is not None:
-            return
+            if wide == self._wide:
+                return
         self._shown = firewall
+        self._host = host
+        self._wide = wide
         message = self.query_one("#firewall-message", Static)
         if host is None or firewall is None:
             message.update(not_running("firewall") if host is None else waiting("firewall"))
@@ -153,9 +159,15 @@ class FirewallPane(HostPane):
             return
         self._message(False)
         self.table.set_source(BusiestRows(busiest(firewall), sip_chains(firewall)))
-        note = firewall_note(firewall, host.firewall_drop_history, self.size.width >= 60)
+        note = firewall_note(firewall, host.firewall_drop_history, wide)
         label = self.host_label()
         self.set_note(f"{label} · {note}" if label else note)
+
+    def on_resize(self) -> None:
+        # the note is narrower below 60 columns: drawn again when the width crosses it,
+        # not left as it was when the pane was first shown (at 80x24, before its layout)
+        if self._host is not None and (self.size.width >= 60) != self._wide:
+            self.show_host(self._host, None)
 
     def _message(self, on: bool) -> None:
         self.swap(self.query_one("#firewall-message"), self.table, on)
