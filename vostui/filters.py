@@ -172,7 +172,9 @@ _CALL_GETTERS: dict[str, Callable[[CallView, float], object]] = {
     "callid": lambda call, now: tuple(leg.call_id for leg in call.legs),
     "state": lambda call, now: call.state,
     "code": lambda call, now: tuple(leg.final_code for leg in call.legs if leg.final_code) or (0,),
-    "gateway": lambda call, now: (call.mapping_gateway, call.routing_gateway),
+    "gateway": lambda call, now: tuple(  # every leg's: a route tried and failed too
+        dict.fromkeys((call.mapping_gateway, call.routing_gateway, *(g.gateway for g in call.legs)))
+    ),
     "mapping": lambda call, now: call.mapping_gateway,
     "routing": lambda call, now: call.routing_gateway,
     "duration": lambda call, now: round(call.duration(now), 3),
@@ -215,6 +217,7 @@ def call_search_text(call: CallView) -> str:
     parts = [call.state, call.mapping_gateway, call.routing_gateway]
     for leg in call.legs:
         parts += (leg.caller, leg.callee, leg.call_id, leg.src, leg.dst, leg.user_agent)
+        parts += (leg.gateway, leg.state)
         if leg.final_code:
             parts.append(str(leg.final_code))
     if call.pdd is not None:

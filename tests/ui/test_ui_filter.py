@@ -250,3 +250,27 @@ async def test_a_finding_filters_the_calls_with_the_same_box() -> None:
         await pilot.pause()
         assert len(keys_shown(app)) == 10
         assert app.screen.query_one(FilterBox).text == "10.0.2.3"
+
+
+def test_a_route_tried_before_the_last_one_is_found_by_its_gateway() -> None:
+    from dataclasses import replace
+
+    from ui_fakes import make_leg
+
+    call = make_call(3)
+    tried = make_leg(
+        "b",
+        "b-3-first",
+        call.caller,
+        call.callee,
+        ("10.0.0.2", 5060),
+        ("10.0.2.9", 5060),
+        call.start + 0.01,
+        503,
+        "vendor-9",
+    )
+    call = replace(call, legs=(call.legs[0], tried, *call.legs[1:]))
+    others = make_snapshot(6).calls
+    for query in ("gateway=vendor-9", "vendor-9", "ip=10.0.2.9"):
+        shown = CallFilter().apply([call, *others], parse(query, CALL_FIELDS), False, call.start)
+        assert [c.key for c in shown] == [call.key], query
