@@ -110,6 +110,8 @@ class CallFilter:
                 for call in calls
                 if (call.problem or not problems_only) and matches_call(expression, call, now)
             ]
+        # only bare words (the common case, typed a key at a time): a plain loop
+        words = [t.value for t in expression.terms] if not expression.fields else None
         fresh: dict[int, tuple[CallView, str]] = {}
         old = self._texts
         out: list[CallView] = []
@@ -121,7 +123,14 @@ class CallFilter:
             fresh[key] = entry
             if problems_only and not call.problem:
                 continue
-            if matches_call(expression, call, now, entry[1]):
+            text = entry[1]
+            if words is not None:
+                for word in words:
+                    if word not in text:
+                        break
+                else:
+                    out.append(call)
+            elif matches_call(expression, call, now, text):
                 out.append(call)
         self._texts = fresh
         return out
