@@ -138,6 +138,7 @@ class Status:
     malformed: int = 0
     evicted: int = 0
     progress: float | None = None
+    warnings: tuple[str, ...] = ()
 
 
 class SnapshotPipeline:

@@ -24,7 +24,7 @@ from vostui.filters import (
     REGISTRATION_FIELDS,
     SOURCE_FIELDS,
     FilterError,
-    call_fields,
+    matches_call,
     parse,
     registration_fields,
     source_fields,
@@ -138,6 +138,24 @@ def _check_files(files: Sequence[str]) -> None:
             raise Usage(f"{name}: permission denied")
 
 
+def _check_captures(files: Sequence[str]) -> None:
+    """`open`: a file that is not a capture (text, empty) fails here, with `analyze`'s
+    one-line error and exit 2, before the console takes the screen."""
+    from vostui.net.capture import CaptureReader
+
+    head_size = 1 << 16
+    for name in files:
+        reader = CaptureReader(os.path.basename(name))
+        try:
+            with open(name, "rb") as handle:
+                head = handle.read(head_size)
+        except OSError as exc:
+            raise Usage(f"{name}: {exc.strerror or exc}") from exc
+        reader.feed(head)  # raises CaptureError for what is not a capture
+        if len(head) < head_size:
+            reader.finish()  # the whole file: raises for an empty one
+
+
 class Progress:
     """Percent read on stderr, for files big enough to wait on."""
 
@@ -185,7 +203,7 @@ def analyze(args: argparse.Namespace, config: Config) -> int:
     progress.done()
     snap = engine.snapshot()
     now = snap.now
-    calls = [c for c in snap.calls if not expression or expression.matches(call_fields(c, now))]
+    calls = [c for c in snap.calls if matches_call(expression, c, now)]
     regs = report.sort_registrations(
         r
         for r in snap.registrations
@@ -296,6 +314,7 @@ def console(command: str, args: argparse.Namespace, config: Config) -> int:
     demo_logs = None
     if command == "open":
         _check_files(args.files)
+        _check_captures(args.files)
         _need_terminal()
         pipeline = Pipeline(config, files=args.files, realtime=args.realtime)
         title = "vostui: " + ", ".join(os.path.basename(f) for f in args.files)

@@ -24,6 +24,9 @@ class ConfigError(ValueError):
     pass
 
 
+KEYMAPS = ("", "sngrep")  # the console's key presets (vostui/ui/keymaps.py)
+
+
 @dataclass(slots=True, frozen=True)
 class Gateway:
     """A peer named in the config: `mapping` is the customer side, `routing` the vendor."""
@@ -58,6 +61,9 @@ class Config:
         "mysqld",
     )
     theme: str = "vostui-dark"
+    save_dir: str = ""  # where the console offers to save (pcap, ladder, logs); "": the cwd
+    keymap: str = ""  # "" (vostui's keys) or "sngrep": a preset under [keys]
+    keys: dict[str, str] = field(default_factory=dict)  # [keys] binding id = "key,key"
     refresh: float = 0.5  # seconds between UI pulls of the engine snapshot
     host_interval: float = 1.0
     conntrack_warn: float = 0.70
@@ -116,6 +122,21 @@ def _coerce(name: str, value: Any, default: Any) -> Any:
         if not isinstance(value, dict):
             raise ConfigError("[diagnose] must be a table of thresholds")
         return dict(value)
+    if name == "keys":
+        if not isinstance(value, dict):
+            raise ConfigError('[keys] must be a table: binding id = "key,key"')
+        out_keys: dict[str, str] = {}
+        for binding, keys in value.items():
+            if isinstance(keys, list):
+                keys = ",".join(str(k) for k in keys)
+            if not isinstance(keys, str) or not keys.strip():
+                raise ConfigError(f'[keys] {binding}: keys as a string, e.g. "q,f10"')
+            out_keys[str(binding)] = ",".join(k.strip() for k in keys.split(",") if k.strip())
+        return out_keys
+    if name == "keymap":
+        if value not in KEYMAPS:
+            raise ConfigError(f"keymap: {value!r} is not one of {', '.join(map(repr, KEYMAPS))}")
+        return str(value)
     if name == "log_level_patterns":
         if not isinstance(value, list) or not all(
             isinstance(item, list) and len(item) == 3 for item in value
@@ -179,6 +200,7 @@ def load(explicit: str | None = None, overrides: dict[str, Any] | None = None) -
             "sources",
             "log_level_patterns",
             "diagnose",
+            "keys",
         ):
             env_values[f.name] = value
     if env_values:

@@ -55,6 +55,11 @@ def test_filter_and_sections() -> None:
     assert "registrations" not in doc
     codes = sorted(c["final_code"] for c in doc["calls"])
     assert codes == [486, 503]
+    # a code class, bare or as a field, as the console's `/` takes it too
+    for expression in ("4xx state=rejected", "code=4xx state=rejected"):
+        out = vostui("analyze", "--json", "--calls", "--filter", expression, path)
+        codes = sorted(c["final_code"] for c in json.loads(out.stdout)["calls"])
+        assert codes == [403, 404, 486]
     out = vostui("analyze", "--registrations", str(FIXTURES / "register.pcap"))
     assert "forbidden" in out.stdout and "Calls (" not in out.stdout
     out = vostui("analyze", "--scanners", "--json", str(FIXTURES / "scan_sipvicious.pcap"))
@@ -69,15 +74,20 @@ def test_filter_and_sections() -> None:
         (["analyze", "--filter", "code>=abc", "FIXTURE"], "not a number"),
         (["analyze", "--filter", "nosuch=1", "FIXTURE"], "unknown field"),
         (["analyze", "README"], "not a pcap or pcapng file"),
+        # `open` says it the same way, before the console takes the screen
+        (["open", "README"], "not a pcap or pcapng file"),
+        (["open", "EMPTY"], "empty file, no capture header"),
+        (["open", "FIXTURE", "README"], "not a pcap or pcapng file"),
+        (["open", "/nonexistent.pcap"], "no such file"),
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(args: list[str], message: str, tmp_path: Path) -> None:
     readme = tmp_path / "README"
     readme.write_text("hello, this is not a capture\n")
-    args = [
-        str(FIXTURES / "failures.pcap") if a == "FIXTURE" else str(readme) if a == "README" else a
-        for a in args
-    ]
+    empty = tmp_path / "EMPTY"
+    empty.write_bytes(b"")
+    named = {"FIXTURE": str(FIXTURES / "failures.pcap"), "README": str(readme), "EMPTY": str(empty)}
+    args = [named.get(a, a) for a in args]
     out = vostui(*args)
     assert out.returncode == 2
     assert message in out.stderr

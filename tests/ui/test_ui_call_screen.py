@@ -4,10 +4,19 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ui_fakes import FakePipeline, make_app, make_call, make_snapshot, pilot_test, screen_text
+from ui_fakes import (
+    FakePipeline,
+    make_app,
+    make_call,
+    make_snapshot,
+    pilot_test,
+    screen_text,
+    wait_until,
+)
 
 from vostui.ui.call_screen import CallScreen, export_name
 from vostui.ui.ladder_view import LadderView
+from vostui.ui.save_box import ConfirmScreen, SaveBox
 
 
 async def open_call(pilot, app, key: str) -> CallScreen:  # type: ignore[no-untyped-def]
@@ -89,6 +98,12 @@ async def test_l_shows_one_leg_at_a_time_then_both_again() -> None:
         await pilot.press("l")
         await pilot.pause()
         assert {a.leg for a in view.ladder.arrows} == {0, 1}
+        await pilot.press("f4")  # sngrep's extended view: all legs <-> the A-leg
+        await pilot.pause()
+        assert {a.leg for a in view.ladder.arrows} == {0}
+        await pilot.press("f4")
+        await pilot.pause()
+        assert {a.leg for a in view.ladder.arrows} == {0, 1}
 
 
 @pilot_test
@@ -99,15 +114,81 @@ async def test_s_saves_the_call_as_pcap_and_w_as_a_text_ladder(tmp_path: Path) -
         await open_call(pilot, app, "a-3@cust")
         await pilot.press("s")
         await pilot.pause()
+        box = app.screen.query_one(SaveBox)
+        offered = box.input.value
+        assert offered.startswith(str(tmp_path) + "/vostui-a-3_cust-") and offered.endswith(".pcap")
+        assert "save pcap to:" in screen_text(app)
+        assert pipeline.exports == []  # asked, not yet saved
+        await pilot.press("enter")
+        await pilot.pause()
         assert len(pipeline.exports) == 1
         count, path = pipeline.exports[0]
-        assert count == 14 and Path(path).parent == tmp_path and path.endswith(".pcap")
-        await pilot.press("w")
+        assert count == 14 and path == offered
+        await pilot.press("w", "enter")
         await pilot.pause()
         texts = list(tmp_path.glob("*.txt"))
         assert len(texts) == 1
         body = texts[0].read_text()
         assert "Call a-3@cust" in body and "|--INVITE SDP" in body and "CSeq: 2 BYE" in body
+
+
+@pilot_test
+async def test_saving_never_overwrites_without_asking(tmp_path: Path) -> None:
+    pipeline = FakePipeline(make_snapshot(10))
+    app = make_app(pipeline, export_dir=str(tmp_path))
+    async with app.run_test(size=(160, 48)) as pilot:
+        await open_call(pilot, app, "a-3@cust")
+        await pilot.press("f2", "enter")  # F2 as in sngrep
+        await pilot.pause()
+        (saved,) = tmp_path.glob("*.pcap")
+        saved.write_bytes(b"the first one")
+        await pilot.press("f2", "enter")  # the same name again
+        assert await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        assert "exists. Overwrite it?" in screen_text(app)
+        await pilot.press("n")
+        await pilot.pause()
+        assert isinstance(app.screen, CallScreen)
+        assert saved.read_bytes() == b"the first one" and len(pipeline.exports) == 1
+        await pilot.press("s", "enter", "y")
+        await pilot.pause()
+        assert saved.read_bytes() == b"fake pcap\n" and len(pipeline.exports) == 2
+
+
+@pilot_test
+async def test_the_path_can_be_changed_and_esc_saves_nothing(tmp_path: Path) -> None:
+    pipeline = FakePipeline(make_snapshot(10))
+    app = make_app(pipeline, export_dir=str(tmp_path))
+    (tmp_path / "cases").mkdir()
+    async with app.run_test(size=(160, 48)) as pilot:
+        await open_call(pilot, app, "a-3@cust")
+        await pilot.press("s", "escape")
+        await pilot.pause()
+        assert isinstance(app.screen, CallScreen)  # Esc closed the row, not the screen
+        assert not app.screen.query_one(SaveBox).shown and pipeline.exports == []
+        await pilot.press("s", "ctrl+u", *"mine.pcap", "enter")  # relative: the save dir
+        await pilot.pause()
+        assert (tmp_path / "mine.pcap").exists()
+        await pilot.press("s", "ctrl+u", *"cases", "enter")  # a directory: the offered name
+        await pilot.pause()
+        (inside,) = (tmp_path / "cases").glob("*.pcap")
+        assert inside.name.startswith("vostui-a-3_cust-")
+
+
+@pilot_test
+async def test_the_save_directory_comes_from_the_config(tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    from vostui.config import Config
+
+    config = replace(Config(refresh=0.1), save_dir=str(tmp_path / "captures"))
+    (tmp_path / "captures").mkdir()
+    pipeline = FakePipeline(make_snapshot(10))
+    app = make_app(pipeline, config=config)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await open_call(pilot, app, "a-3@cust")
+        await pilot.press("s")
+        await pilot.pause()
+        assert app.screen.query_one(SaveBox).input.value.startswith(str(tmp_path / "captures"))
 
 
 def test_export_names_keep_only_safe_characters() -> None:

@@ -114,7 +114,10 @@ def test_live_calls_appear_and_quit_leaves_nothing_running(console: tuple[str, i
     assert "|--INVITE SDP" in ladder and "|<-200 OK SDP" in ladder and "|--ACK" in ladder
     assert ladder.index("|--INVITE") < ladder.index("|--BYE")
     assert f"{UAC[0]}:{UAC[1]}" in ladder and f"{UAS[0]}:{UAS[1]}" in ladder
-    tmux("send-keys", "-t", session, "q")
+    tmux("send-keys", "-t", session, "q")  # back to the list, as in sngrep
+    assert wait_for(lambda: "[1] Calls" in screen(session), 5), screen(session)
+    assert "VOSTUI_EXIT" not in screen(session)
+    tmux("send-keys", "-t", session, "q")  # the dashboard's q quits
     assert wait_for(lambda: "VOSTUI_EXIT=0" in screen(session), 10), screen(session)
     assert wait_for(lambda: not alive(tcpdump) and not alive(vostui), 5)
 

@@ -37,6 +37,10 @@ async def test_dashboard_host_panes_from_recorded_output(size: tuple[int, int]) 
         firewall_rows = [line for line in lines_of(text) if "SIP INPUT" in line]
         assert firewall_rows and "120" in firewall_rows[0]
         assert "[3] Firewall · this host" in text
+        # the title says what fits, not a cut word ("dr…"): at 160x48 the drop rate
+        title = next(line for line in lines_of(text) if "[3] Firewall" in line)
+        assert "…" not in title.split("[3] Firewall")[1].split("╮")[0]
+        assert "drop 80/s" in title
         # conntrack: count/max, use and level, drops moving, the top talker
         assert "183,501 / 262,144" in text and "70.0% warn" in text
         assert "drop 2.5/s" in text and "203.0.113.7" in text

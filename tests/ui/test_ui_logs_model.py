@@ -82,3 +82,44 @@ def test_position_finds_a_line_or_the_one_after() -> None:
     assert model.position(lines[3]) == 3
     gone = LogLine(99, FILES[0], 104.5, "info", "not kept")
     assert model.position(gone) is None and model.nearest(gone) == 4  # the 105.0 line
+
+
+@pytest.mark.parametrize(
+    ("text", "regex", "words", "levels", "described"),
+    [
+        ("text~vendor-[12]", "vendor-[12]", (), frozenset(), "text~vendor-[12]"),
+        ("re:vendor", "vendor", (), frozenset(), "text~vendor"),  # the older form reads
+        ("text=user=root", "", ("user=root",), frozenset(), "text=user=root"),
+        ("level>=warning sip:1001@x", "", ("sip:1001@x",), {"error", "warning"}, ""),
+        ("level=error,info 10:22:33", "", ("10:22:33",), {"error", "info"}, ""),
+    ],
+)
+def test_the_log_filter_takes_the_term_syntax_of_the_calls_filter(
+    text: str, regex: str, words: tuple[str, ...], levels: set[str], described: str
+) -> None:
+    from vostui.ui.log_screen import parse_filter
+
+    log_filter, got_words, got_described = parse_filter(text, FILES)
+    assert log_filter.regex == regex
+    assert got_words == words
+    assert log_filter.levels == frozenset(levels)
+    assert not described or got_described == described
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("user=root", "unknown field 'user'; known: callid, file, ip, level, number, text"),
+        ("level<=info", "level takes level= or level>="),
+        ("ip~10", "ip takes ip="),
+        ("callid=", "callid= needs a value"),
+        ("level=loud", "unknown level 'loud'"),
+        ("file=nosuch", "no followed file matches 'nosuch'"),
+    ],
+)
+def test_a_bad_log_filter_term_says_why(text: str, message: str) -> None:
+    from vostui.ui.log_screen import parse_filter
+
+    with pytest.raises(ValueError) as caught:
+        parse_filter(text, FILES)
+    assert message in str(caught.value)

@@ -264,6 +264,41 @@ async def test_logs_of_a_call_from_the_call_screen(tmp_path: Path) -> None:
         assert len(view.lines) == 7
 
 
+@pilot_test
+async def test_l_after_g_shows_every_line_not_the_last_calls(tmp_path: Path) -> None:
+    paths = write_logs(tmp_path)
+    app = host_app(logs=follower(paths.values()))
+    async with app.run_test(size=(160, 40)) as pilot:
+        assert await wait_until(pilot, lambda: "send 200 OK" in screen_text(app))
+        assert app.screen.query_one("#calls-table").select_key("a-15@cust")
+        await pilot.press("enter")
+        assert await wait_until(pilot, lambda: isinstance(app.screen, CallScreen))
+        await pilot.press("g")
+        assert await wait_until(pilot, lambda: isinstance(app.screen, LogScreen))
+        await pilot.pause()
+        view = app.screen.query_one("#log-view", LogView)
+        assert len(view.lines) == 2
+        await pilot.press("slash", *"level>=info", "enter")  # the operator's own filter
+        await pilot.pause()
+        await pilot.press("q", "q")  # back to the call, back to the dashboard
+        await pilot.pause()
+        assert isinstance(app.screen, DashboardScreen)
+        await pilot.press("L")
+        assert await wait_until(pilot, lambda: isinstance(app.screen, LogScreen))
+        await pilot.pause()
+        text = screen_text(app)
+        assert "logs of call" not in text
+        assert "filter level>=info" in text  # what the operator typed stays
+        shown = [line.text for line in app.screen.query_one("#log-view", LogView).lines]
+        assert len(shown) > 2 and any("callid=a-39@cust" in line for line in shown)
+        await pilot.press("q")
+        await pilot.pause()
+        await pilot.press("6", "enter")  # the logs pane's Enter opens it the same way
+        assert await wait_until(pilot, lambda: isinstance(app.screen, LogScreen))
+        await pilot.pause()
+        assert "logs of call" not in screen_text(app)
+
+
 MARKUP_QUIT = "[@click=app.quit]x[/]"
 BOLD = "[bold red]not bold[/bold red]"
 

@@ -153,7 +153,7 @@ async def test_export_writes_a_pcap_that_reads_back(tmp_path: Path) -> None:
         await pilot.press("enter")
         await pilot.pause()
         shown = [a.label for a in app.screen.query_one(LadderView).ladder.arrows]
-        await pilot.press("s")
+        await pilot.press("s", "enter")  # the offered path, in the save directory
         await pilot.pause()
     saved = list(tmp_path.glob("*.pcap"))
     assert len(saved) == 1
@@ -177,3 +177,21 @@ async def test_a_public_b2bua_capture_pairs_its_legs() -> None:
         await pilot.pause()
         ladder = app.screen.query_one(LadderView).ladder
         assert {a.leg for a in ladder.arrows} == {0, 1} and len(ladder.columns) == 3
+
+
+@pilot_test
+async def test_a_truncated_capture_is_marked_in_the_status_bar(tmp_path: Path) -> None:
+    cut = tmp_path / "cut.pcap"
+    cut.write_bytes(Path(fixture("failures.pcap")).read_bytes()[:3000])
+    app, pipeline = app_over(str(cut), Config(refresh=0.1))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_finished(pilot, pipeline)
+        text = screen_text(app)
+        status = next(line for line in text.splitlines() if "cut.pcap" in line)
+        assert "finished ⚠ TRUNCATED" in status
+        said = [n.message for n in app._notifications]
+        assert said == ["capture: cut.pcap: file truncated at byte 3000, in packet 7"]
+    whole, pipeline = app_over(fixture("failures.pcap"), Config(refresh=0.1))
+    async with whole.run_test(size=(120, 40)) as pilot:
+        await wait_finished(pilot, pipeline)
+        assert "⚠" not in screen_text(whole)

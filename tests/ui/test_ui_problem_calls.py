@@ -16,6 +16,7 @@ from ui_fakes import FakePipeline, make_app, make_call, make_snapshot, pilot_tes
 from vostui.config import Config, load_file
 from vostui.diagnose.finding import GATEWAY, INFO, NOTICE, WARNING, Affected, Finding, Ref
 from vostui.engine.snapshot import CallView
+from vostui.filters import parse
 from vostui.net.datagram import Datagram
 from vostui.net.writer import write_pcap
 from vostui.pipeline import Pipeline
@@ -114,7 +115,7 @@ async def test_unanswered_invite_is_timed_out_after_the_file_and_not_active() ->
         assert keys == expected_problems(app)
         assert "1-9438@127.0.0.21" in keys and len(keys) == 5  # 4 rejected, 1 timed out
         assert all(c.state != "cancelled" for c in shown(app))  # the caller's choice
-        assert "5 shown (problems) · 0 active, 7 total" in screen_text(app)
+        assert "5 of 7 shown (problems) · 0 active" in screen_text(app)
 
         # the line under the list: the selected call's reason in a sentence
         table = app.screen.query_one("#calls-table", RowTable)
@@ -279,7 +280,7 @@ def test_problem_calls_are_the_failed_ones_and_those_findings_above_info_name() 
         "a-3@cust": (finding("gateway.never_heard_of", NOTICE, ["a-3@cust"]),),
     }
     problems = ProblemCalls(by_call)
-    flagged = {c.key for c in CallFilter().apply(calls, "", True, problems.flagged)}
+    flagged = {c.key for c in CallFilter().apply(calls, parse(""), True, 0.0, problems.flagged)}
     assert flagged == {c.key for c in calls if c.problem} | {"a-1@cust", "a-3@cust"}
     # a gateway finding says the code this call got there: the B-leg at vendor-2 answered
     assert problems.why(answered) == "200 vendor-2"

@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from textual.color import Color
+from textual.filter import Monochrome, NoColor
 from ui_fakes import (
     GATEWAYS,
     FakePipeline,
@@ -84,10 +86,20 @@ async def test_no_color_draws_without_colour(monkeypatch: pytest.MonkeyPatch) ->
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()
         assert app.no_color
-        svg = app.export_screenshot()
-    fills = {part.split(";")[0] for part in svg.split("fill: ")[1:]}
-    # Monochrome: only greys, every fill has r == g == b
-    for fill in fills:
-        if fill.startswith("#") and len(fill) == 7:
-            r, g, b = fill[1:3], fill[3:5], fill[5:7]
-            assert r == g == b, fill
+        # no colour at all (no-color.org), not Textual's greys: the terminal's own colours
+        assert any(isinstance(f, NoColor) for f in app._filters)
+        assert not any(isinstance(f, Monochrome) for f in app._filters)
+        filtered = [
+            segment
+            for strip in app.screen._compositor.render_strips()
+            for segment in strip.apply_filter(app._filters[-1], Color(0, 0, 0))
+        ]
+        for segment in filtered:
+            style = segment.style
+            if style is None:
+                continue
+            for colour in (style.color, style.bgcolor):
+                assert colour is None or colour.is_default, (segment.text, style)
+        # the cursor bar stays visible: reverse where a colour was
+        assert any(s.style is not None and s.style.reverse for s in filtered)
+    # the real terminal's escapes: tests/ui/test_ui_tmux.py

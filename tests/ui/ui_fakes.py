@@ -508,6 +508,7 @@ class FakeStatus:
     malformed: int = 2
     evicted: int = 1
     progress: float | None = None
+    warnings: tuple[str, ...] = ()
 
 
 class FakePipeline:

@@ -17,9 +17,10 @@ from collections.abc import Iterable, Sequence
 from typing import ClassVar, Protocol
 
 from textual import on
-from textual.app import App, SystemCommand
+from textual.app import SystemCommand
 from textual.binding import Binding, BindingType
 from textual.driver import Driver
+from textual.filter import Monochrome, NoColor
 from textual.screen import Screen
 from textual.theme import Theme
 
@@ -41,6 +42,8 @@ from vostui.ui.diagnosis import (
 )
 from vostui.ui.help_screen import HelpScreen, binding_rows
 from vostui.ui.host_feed import HostFeed, HostMonitorLike, LogFollowerLike
+from vostui.ui.key_order import KeyOrder
+from vostui.ui.keymaps import keymap_for
 from vostui.ui.problem_screen import ProblemScreen
 from vostui.ui.registration_screen import RegistrationScreen
 from vostui.ui.registrations_pane import RegistrationsPane
@@ -70,11 +73,20 @@ class PipelineLike(Protocol):
 FULL_COLLECTION_EVERY = 100  # middle-generation collections (Python's default: 10)
 
 
-class VostuiApp(App[int]):
+class VostuiApp(KeyOrder[int]):
     TITLE = "vostui"
+    # z (zoom) keeps the status line and the key hints on screen
+    ALLOW_IN_MAXIMIZED_VIEW: ClassVar[str] = "StatusBar, KeyBar"
 
     CSS = """
     Screen { background: $background; }
+    /* NO_COLOR: no colour at all; what colour marked, shape and weight mark instead */
+    App:nocolor RowTable > .row-table--cursor,
+    App:nocolor LogView > .log-view--cursor,
+    App:nocolor LadderView:focus > .ladder--cursor,
+    App:nocolor Input > .input--cursor { text-style: reverse bold; }
+    App:nocolor Pane:focus-within,
+    App:nocolor LadderView:focus { border: heavy $border; }
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -109,12 +121,18 @@ class VostuiApp(App[int]):
         """`deterministic` (tests): no wall clock, no process figures, no signal or tty watch,
         diagnosis inline (unless `diagnosis` says "thread" or "off")."""
         super().__init__()
+        if self.no_color:
+            # Textual turns colours to greys (Monochrome) unless the theme is ANSI: NO_COLOR
+            # (no-color.org) asks for none, so no colour escape is sent at all
+            self._filters = [f for f in self._filters if not isinstance(f, Monochrome)]
+            self._filters.append(NoColor())
         self.config = config
         self.pipeline = pipeline
         self.title = title
         self.deterministic = deterministic
         self.start_pipeline = start_pipeline
-        self.export_dir = export_dir or os.getcwd()
+        # where s/F2 and w offer to save: the flag, else `save_dir`, else the cwd
+        self.export_dir = export_dir or os.path.expanduser(config.save_dir) or os.getcwd()
         self.vostui_themes: dict[str, Theme] = {}
         self.snapshot_version = -1
         self.last_refresh_ms = 0.0
@@ -123,6 +141,7 @@ class VostuiApp(App[int]):
         self._event_loop: asyncio.AbstractEventLoop | None = None
         # SIGHUP, SIGTERM, a dead terminal: set by run_console, None in tests
         self.exit_guard: ExitGuard | None = None
+        self._warned = 0  # capture warnings already said
         self._call_screen: CallScreen | None = None
         self._frozen = False
         # started on mount, stopped with the pipeline; None: that pane says "not watched"
@@ -137,6 +156,7 @@ class VostuiApp(App[int]):
 
     async def on_mount(self) -> None:
         self._setup_themes()
+        self._setup_keys()
         await self.push_screen(DashboardScreen())
         # Full collections of the cyclic GC walk every tracked object: with a big
         # engine behind the screen they were the pauses a key press waited on. The
@@ -178,6 +198,19 @@ class VostuiApp(App[int]):
             timeout=10,
         )
 
+    def _setup_keys(self) -> None:
+        """`keymap = "sngrep"` and the config's [keys] (vostui/ui/keymaps.py)."""
+        keymap, unknown = keymap_for(self.config)
+        if keymap:
+            self.set_keymap(keymap)
+        for binding_id in unknown:
+            self.notify(
+                f"[keys] {binding_id}: no such binding (? lists the keys of each screen)",
+                severity="warning",
+                markup=False,
+                timeout=10,
+            )
+
     def use_theme(self, name: str) -> None:
         if name in self.available_themes:
             self.theme = name
@@ -215,6 +248,7 @@ class VostuiApp(App[int]):
         status = self.pipeline.status()
         now = snapshot.now if self.deterministic else self.pipeline.now()
         self._check_problem(status)
+        self._say_warnings(status)
         if status.state == "finished" and not self._frozen and not self.deterministic:
             # A finished capture's calls stay as they are: move them out of the cyclic
             # collector's sight. Measured with 20k calls (3.6M objects) a full
@@ -224,12 +258,23 @@ class VostuiApp(App[int]):
         if not self.is_running:
             return  # shutting down: the screens are losing their widgets
         screen = self.screen
-        if isinstance(screen, DashboardScreen | CallScreen | RegistrationScreen):
+        # a screen just pushed may not have its widgets yet: it draws itself on mount
+        if isinstance(screen, DashboardScreen | CallScreen | RegistrationScreen) and (
+            screen.is_mounted
+        ):
             screen.show(snapshot, status, now)
         self.host_feed.draw(screen)  # the host and log panes on screen, when they changed
         self.diagnosis.offer(snapshot)  # off the UI thread, when the data changed
         self.snapshot_version = snapshot.version
         self.last_refresh_ms = (time.perf_counter() - started) * 1000
+
+    def _say_warnings(self, status: SourceStatusLike) -> None:
+        """A capture file's warnings (cut short, damaged), each said once; the status bar
+        keeps the mark."""
+        warnings = status.warnings
+        for warning in warnings[self._warned :]:
+            self.notify(f"capture: {warning}", severity="warning", markup=False, timeout=15)
+        self._warned = max(self._warned, len(warnings))
 
     def _check_problem(self, status: SourceStatusLike) -> None:
         if status.state != "failed" or not status.problem:

@@ -22,6 +22,7 @@ from vostui.ui.format import BAD, GOOD, QUIET, clock, duration, seconds
 from vostui.ui.keybar import KeyBar
 from vostui.ui.ladder_view import LadderView
 from vostui.ui.message_view import MessageView
+from vostui.ui.save_box import ConfirmScreen, SaveBox
 
 if TYPE_CHECKING:
     from vostui.ui.app import VostuiApp
@@ -42,9 +43,11 @@ class CallScreen(FindingsHolder):
 
     findings_noun = "call"
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape,backspace", "app.pop_screen", "Back", id="call.back"),
+        Binding("escape,backspace,q", "back", "Back", id="call.back"),
         Binding("t", "toggle_time", "Abs/Δ time", id="call.time"),
         Binding("l", "toggle_leg", "Legs", id="call.legs"),
+        # sngrep's F4 "extended": the call with every leg, or the first (A) leg alone
+        Binding("f4", "extended", "All legs/A-leg", show=False, id="call.extended"),
         Binding("s,f2", "save_pcap", "Save pcap", id="call.save_pcap"),
         Binding("w", "save_text", "Save text", id="call.save_text"),
         Binding("f", "toggle_findings", "Call findings", id="call.findings"),
@@ -108,6 +111,7 @@ class CallScreen(FindingsHolder):
         with Container(id="call-body"):
             yield LadderView(id="ladder")
             yield MessageView(id="message")
+        yield SaveBox(id="call-save")
         yield KeyBar()
 
     def on_mount(self) -> None:
@@ -247,6 +251,12 @@ class CallScreen(FindingsHolder):
             self.only_leg = None
         self._redraw()
 
+    def action_extended(self) -> None:
+        if self.call is None:
+            return
+        self.only_leg = 0 if self.only_leg is None else None
+        self._redraw()
+
     def action_switch_focus(self) -> None:
         if self.query_one(LadderView).has_focus:
             self.query_one(MessageView).focus()
@@ -256,16 +266,57 @@ class CallScreen(FindingsHolder):
     def _records(self) -> list[MessageRecord]:
         return [arrow.record for arrow in self.query_one(LadderView).ladder.arrows]
 
-    def _target(self, suffix: str) -> Path:
+    def _file_name(self, suffix: str) -> str:
         start = self.call.start if self.call is not None else None
-        return Path(self.vostui.export_dir) / export_name(self.key, suffix, start)
+        return export_name(self.key, suffix, start)
+
+    def action_back(self) -> None:
+        box = self.query_one(SaveBox)
+        if box.shown:  # Esc in the save row: not saved, still here
+            box.close()
+            self.query_one(LadderView).focus()
+            return
+        self.app.pop_screen()
 
     def action_save_pcap(self) -> None:
-        records = self._records()
-        if not records:
+        if not self._records():
             self.notify("nothing to save", severity="warning", markup=False)
             return
-        path = self._target("pcap")
+        self.query_one(SaveBox).ask("pcap", self.vostui.export_dir, self._file_name("pcap"))
+
+    def action_save_text(self) -> None:
+        if not self.query_one(LadderView).ladder.arrows or self.call is None:
+            self.notify("nothing to save", severity="warning", markup=False)
+            return
+        self.query_one(SaveBox).ask(
+            "text", self.vostui.export_dir, self._file_name("txt"), what="text ladder"
+        )
+
+    @on(SaveBox.Chosen)
+    def _chosen(self, event: SaveBox.Chosen) -> None:
+        event.stop()
+        self.query_one(LadderView).focus()
+        kind, path = event.kind, event.path
+        if not path.exists():
+            self._save(kind, path)
+            return
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self._save(kind, path)
+            else:
+                self.notify(f"not saved: {clean_line(str(path), 200)} kept", markup=False)
+
+        self.app.push_screen(ConfirmScreen(f"{path} exists. Overwrite it?"), answered)
+
+    def _save(self, kind: str, path: Path) -> None:
+        if kind == "pcap":
+            self._save_pcap(path)
+        else:
+            self._save_text(path)
+
+    def _save_pcap(self, path: Path) -> None:
+        records = self._records()
         try:
             self.vostui.pipeline.message_pcap(records, str(path))
         except Exception as exc:  # any failure is the operator's to read, not a crash
@@ -273,24 +324,22 @@ class CallScreen(FindingsHolder):
                 f"pcap not saved: {clean_line(str(exc), 200)}", severity="error", markup=False
             )
             return
-        self.notify(f"saved {len(records)} messages to {path}", markup=False)
+        self.notify(f"saved {len(records)} messages to {clean_line(str(path), 200)}", markup=False)
 
-    def action_save_text(self) -> None:
+    def _save_text(self, path: Path) -> None:
         ladder = self.query_one(LadderView).ladder
-        if not ladder.arrows or self.call is None:
-            self.notify("nothing to save", severity="warning", markup=False)
-            return
         call = self.call
+        if call is None:
+            return
         title = (
             f"Call {call.key}  {call.caller} -> {call.callee}  {call.state} "
             f"{call.final_code or ''} {call.final_reason}  "
             f"{call.mapping_gateway} -> {call.routing_gateway}"
         )
         text = render_text(ladder, delta=self.delta, title=title, with_messages=True)
-        path = self._target("txt")
         try:
             path.write_text(text, encoding="utf-8")
         except OSError as exc:
-            self.notify(f"ladder not saved: {exc.strerror}", severity="error", markup=False)
+            self.notify(f"ladder not saved: {exc.strerror or exc}", severity="error", markup=False)
             return
-        self.notify(f"saved ladder to {path}", markup=False)
+        self.notify(f"saved ladder to {clean_line(str(path), 200)}", markup=False)

@@ -1,4 +1,5 @@
-"""Calls pane: one row per call (legs paired), sortable, filterable with `/`.
+"""Calls pane: one row per call (legs paired), sortable, filterable with `/` (the language of
+vostui/filters.py).
 
 Problem calls (a failed final state, or named by a finding: see `vostui.ui.problems`)
 carry "!" before their state, the reason in the `Why` column, and, for the selected
@@ -17,11 +18,12 @@ from textual.actions import SkipAction
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.message import Message
-from textual.widgets import Input
 
 from vostui.diagnose.finding import Finding
 from vostui.engine.snapshot import CallView, EngineSnapshot
+from vostui.filters import CALL_FIELDS, Filter, call_search_text, matches_call
 from vostui.text import clean_line
+from vostui.ui.filter_box import FilterBox
 from vostui.ui.format import clock, duration, seconds
 from vostui.ui.pane import Pane
 from vostui.ui.problems import ProblemCalls
@@ -40,28 +42,6 @@ CALL_COLUMNS = (
     ColumnSpec("why", "Why", 24, 10, priority=2),  # "503 VEND-2", "no ACK", "one-way"
 )
 SORT_ORDER = tuple(column.key for column in CALL_COLUMNS)
-
-
-def search_text(call: CallView) -> str:
-    """Everything `/` matches on: numbers, IPs, Call-IDs, gateways, state, code."""
-    parts = [
-        call.caller,
-        call.callee,
-        call.key,
-        call.state,
-        call.mapping_gateway,
-        call.routing_gateway,
-    ]
-    if call.final_code:
-        parts.append(str(call.final_code))
-    for leg in call.legs:
-        parts.extend((leg.call_id, leg.src, leg.dst, leg.gateway, leg.state))
-    return "\x00".join(parts).lower()
-
-
-def _code_class_match(call: CallView, digit: str) -> bool:
-    """`4xx`: a final code from 400 to 499."""
-    return call.final_code // 100 == int(digit)
 
 
 def sort_key(
@@ -137,7 +117,8 @@ def _failed(call: CallView) -> bool:
 
 
 class CallFilter:
-    """Caches each call's search text by identity: the engine reuses unchanged views."""
+    """The `/` filter (vostui/filters.py) over calls. Each call's search text is kept by
+    identity (the engine reuses unchanged views): 20,000 calls on every keystroke."""
 
     def __init__(self) -> None:
         self._texts: dict[int, tuple[CallView, str]] = {}
@@ -145,45 +126,44 @@ class CallFilter:
     def apply(
         self,
         calls: Sequence[CallView],
-        query: str,
+        expression: Filter,
         problems_only: bool,
+        now: float,
         flagged: Callable[[CallView], bool] | None = None,
     ) -> list[CallView]:
-        """The calls that match `query`; with `problems_only`, only those `flagged`
+        """The calls that match `expression`; with `problems_only`, only those `flagged`
         (default: `CallView.problem`, the failed final states)."""
         is_problem = flagged if flagged is not None else _failed
-        tokens = query.lower().split()
-        if not tokens and not problems_only:
-            return list(calls)
-        classes = [t[0] for t in tokens if len(t) == 3 and t[0] in "123456" and t[1:] == "xx"]
-        words = [t for t in tokens if not (len(t) == 3 and t[0] in "123456" and t[1:] == "xx")]
-        out: list[CallView] = []
-        if not words:
-            for call in calls:
-                if problems_only and not is_problem(call):
-                    continue
-                if classes and not all(_code_class_match(call, c) for c in classes):
-                    continue
-                out.append(call)
-            return out
-        # 20,000 calls per keystroke: a plain loop, the cached text looked up by identity
+        if not expression:
+            return [call for call in calls if is_problem(call)] if problems_only else list(calls)
+        if not expression.words:
+            return [
+                call
+                for call in calls
+                if (not problems_only or is_problem(call)) and matches_call(expression, call, now)
+            ]
+        # only bare words (the common case, typed a key at a time): a plain loop
+        words = [t.value for t in expression.terms] if not expression.fields else None
         fresh: dict[int, tuple[CallView, str]] = {}
         old = self._texts
+        out: list[CallView] = []
         for call in calls:
             key = id(call)
             entry = old.get(key)
             if entry is None or entry[0] is not call:
-                entry = (call, search_text(call))
+                entry = (call, call_search_text(call))
             fresh[key] = entry
             if problems_only and not is_problem(call):
                 continue
             text = entry[1]
-            for word in words:
-                if word not in text:
-                    break
-            else:
-                if not classes or all(_code_class_match(call, c) for c in classes):
+            if words is not None:
+                for word in words:
+                    if word not in text:
+                        break
+                else:
                     out.append(call)
+            elif matches_call(expression, call, now, text):
+                out.append(call)
         self._texts = fresh
         return out
 
@@ -199,18 +179,10 @@ class CallsPane(Pane):
         Binding("o", "sort_next", "Sort", id="calls.sort"),
         Binding("r", "sort_reverse", "Reverse", show=False, id="calls.reverse"),
         Binding("p", "problems", "Problems", id="calls.problems"),
-        Binding("escape", "clear_filter", "Clear filter", show=False, id="calls.clear"),
+        Binding("escape,f5", "clear_filter", "Clear filter", show=False, id="calls.clear"),
     ]
 
     DEFAULT_CSS = """
-    CallsPane > Input {
-        display: none;
-        height: 1;
-        border: none;
-        padding: 0 1;
-        background: $boost;
-    }
-    CallsPane.-filtering > Input { display: block; }
     CallsPane { border-subtitle-align: left; border-subtitle-color: $error; }
     """
 
@@ -221,7 +193,6 @@ class CallsPane(Pane):
 
     def __init__(self, *, id: str | None = "calls") -> None:
         super().__init__(id=id)
-        self.query_text = ""
         self.problems_only = False
         self._filter = CallFilter()
         self.problems = ProblemCalls()
@@ -235,7 +206,12 @@ class CallsPane(Pane):
         table.sort_column = "start"
         table.sort_reverse = True
         yield table
-        yield Input(placeholder="filter: number, IP, Call-ID, state, code (4xx)", id="calls-filter")
+        yield FilterBox(
+            CALL_FIELDS,
+            placeholder="filter: 1001  state=rejected  code>=400  4xx  ip=10.0.0.1  (? keys)",
+            id="calls-filter-box",
+            input_id="calls-filter",
+        )
 
     def on_mount(self) -> None:
         super().on_mount()
@@ -265,6 +241,15 @@ class CallsPane(Pane):
     def table(self) -> RowTable:
         return self.query_one("#calls-table", RowTable)
 
+    @property
+    def filter_box(self) -> FilterBox:
+        return self.query_one(FilterBox)
+
+    @property
+    def query_text(self) -> str:
+        """The filter in force, as typed."""
+        return self.filter_box.text
+
     def show(self, snapshot: EngineSnapshot, now: float) -> None:
         """Rebuild the rows when the snapshot changed; otherwise only tick durations."""
         self._snapshot = snapshot
@@ -283,21 +268,27 @@ class CallsPane(Pane):
             return
         self._shown_version = snapshot.version
         table = self.table
+        box = self.filter_box
         problems = self.problems
         calls = self._filter.apply(
-            snapshot.calls, self.query_text, self.problems_only, problems.flagged
+            snapshot.calls, box.filter, self.problems_only, self._now, problems.flagged
         )
         calls.sort(
             key=sort_key(table.sort_column, self._now, problems.why), reverse=table.sort_reverse
         )
         table.set_source(CallRows(calls, self._now, problems))
+        total = len(snapshot.calls)
         active = sum(1 for c in snapshot.calls if c.ended is None)
-        note = f"{active} active, {len(snapshot.calls)} total"
-        if self.query_text or self.problems_only:
+        note = f"{active} active, {total} total"
+        table.empty_text = "no calls yet"
+        if box.active or self.problems_only:
             shown = "problems" if self.problems_only else ""
-            if self.query_text:
-                shown = f"{shown} /{self.query_text}".strip()
-            note = f"{len(calls)} shown ({shown}) · {note}"
+            if box.active:
+                shown = f"{shown} /{box.text}".strip()
+            note = f"{len(calls)} of {total} shown ({shown}) · {active} active"
+            if total and not calls:
+                clear = "Esc clears" if box.active else "p shows all"
+                table.empty_text = f"0 of {total} shown: none matches {shown} ({clear})"
         self.set_note(note)
         self._show_why()
 
@@ -317,19 +308,12 @@ class CallsPane(Pane):
     # actions
 
     def action_filter(self) -> None:
-        self.add_class("-filtering")
-        self.query_one(Input).focus()
+        self.filter_box.open()
 
     def action_clear_filter(self) -> None:
-        if not self.query_text and not self.has_class("-filtering"):
+        if not self.filter_box.clear():
             raise SkipAction()  # let Escape reach the screen (restore a maximised pane)
-        field = self.query_one(Input)
-        with field.prevent(Input.Changed):  # one refilter below, not two
-            field.value = ""
-        self.query_text = ""
-        self.remove_class("-filtering")
         self.table.focus()
-        self.refilter()
 
     def action_sort_next(self) -> None:
         table = self.table
@@ -348,15 +332,14 @@ class CallsPane(Pane):
 
     # events
 
-    @on(Input.Changed, "#calls-filter")
-    def _typed(self, event: Input.Changed) -> None:
-        self.query_text = event.value.strip()
+    @on(FilterBox.Applied)
+    def _filtered(self, event: FilterBox.Applied) -> None:
+        event.stop()
         self.refilter()
 
-    @on(Input.Submitted, "#calls-filter")
-    def _submitted(self) -> None:
-        if not self.query_text:
-            self.remove_class("-filtering")
+    @on(FilterBox.Done)
+    def _filter_done(self, event: FilterBox.Done) -> None:
+        event.stop()
         self.table.focus()
 
     @on(RowTable.SortRequested)

@@ -219,7 +219,7 @@ class ChecklistScreen(Screen[None]):
     """`c`: symptoms on the left (or first), the chosen one's checklist beside it."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape,backspace", "back", "Back", id="checklist.back"),
+        Binding("escape,backspace,q", "back", "Back", id="checklist.back"),
         Binding("r", "rerun", "Run again", id="checklist.rerun"),
         Binding("tab", "switch_focus", "Symptoms/steps", show=False, id="checklist.switch"),
     ]

@@ -109,7 +109,7 @@ class CodesScreen(Screen[None]):
     """The reference: filter line, list of codes, the selected one explained."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "app.pop_screen", "Back", id="codes.back"),
+        Binding("escape,q", "app.pop_screen", "Back", id="codes.back"),
         Binding("slash", "focus_filter", "Filter", id="codes.filter"),
         Binding("up", "move(-1)", "Up", show=False, id="codes.up"),
         Binding("down", "move(1)", "Down", show=False, id="codes.down"),

@@ -115,16 +115,18 @@ class DashboardScreen(Screen[None]):
             self.minimize()
         pane = self.pane(number)
         self._make_current(pane)
+        # Focus now, not after a refresh (Widget.focus defers it): a key typed right
+        # behind the number (`3z`, `2/`) must act on this pane, not the one before.
         for widget in pane.query("*"):
             if widget.focusable:
-                widget.focus()
+                self.set_focus(widget)
                 return
         self.call_after_refresh(self._focus_first, pane)
 
     def _focus_first(self, pane: Pane) -> None:
         for widget in pane.query("*"):
             if widget.focusable:
-                widget.focus()
+                self.set_focus(widget)
                 return
 
     def _make_current(self, pane: Pane) -> None:

@@ -301,7 +301,7 @@ class FindingsScreen(Screen[None]):
     """Every finding, most severe first; Enter opens one."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape,backspace", "app.pop_screen", "Back", id="findings.back"),
+        Binding("escape,backspace,q", "app.pop_screen", "Back", id="findings.back"),
         Binding("tab", "switch_focus", "List/finding", show=False, id="findings.switch"),
     ]
 
@@ -451,7 +451,7 @@ class FindingScreen(Screen[None]):
     """One finding in full; Enter on a call or registration below jumps to it."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape,backspace", "app.pop_screen", "Back", id="finding.back"),
+        Binding("escape,backspace,q", "app.pop_screen", "Back", id="finding.back"),
         Binding("tab", "switch_focus", "Text/places", show=False, id="finding.switch"),
     ]
 

@@ -98,18 +98,50 @@ class BusiestRows:
         )
 
 
-def firewall_note(firewall: FirewallSnapshot, drops: Sequence[float], wide: bool) -> str:
+def firewall_note(
+    firewall: FirewallSnapshot,
+    drops: Sequence[float],
+    wide: bool,
+    *,
+    backend: bool | None = None,
+    spark: bool | None = None,
+    sip_count: bool = True,
+) -> str:
+    """Rules (SIP ones), drops; on a wide pane the back end and a drop sparkline too."""
     rules = list(firewall.rules())
     sip = sip_chains(firewall)
-    guarding = sum(1 for rule in rules if guards_sip(rule, sip))
+    guarding = sum(1 for rule in rules if guards_sip(rule, sip)) if sip_count else 0
     parts = [f"{len(rules)} rules" + (f", {guarding} SIP" if guarding else "")]
     if drops:
         parts.append(f"drop {per_second(drops[-1])}/s")
-        if wide:
+        if wide if spark is None else spark:
             parts[-1] += " " + sparkline(drops, 12)
-    if wide and firewall.backend:
+    if (wide if backend is None else backend) and firewall.backend:
         parts.insert(0, f"{firewall.backend} {firewall.version}".strip())
     return " · ".join(parts)
+
+
+def fitting_note(firewall: FirewallSnapshot, drops: Sequence[float], room: int) -> str:
+    """The fullest note that fits `room` columns: the back end goes first, then the
+    sparkline, the count of SIP rules, a drop rate of 0, and last the rule count: a drop
+    rate that is not 0 stays."""
+    note = ""
+    for backend, spark, sip_count in (
+        (True, True, True),
+        (False, True, True),
+        (False, False, True),
+        (False, False, False),
+    ):
+        note = firewall_note(
+            firewall, drops, True, backend=backend, spark=spark, sip_count=sip_count
+        )
+        if len(note) <= room:
+            return note
+    if drops and not drops[-1]:
+        return firewall_note(firewall, (), False, sip_count=False)
+    if drops:  # drops going on say more than a rule count the pane lists anyway
+        return f"drop {per_second(drops[-1])}/s"
+    return note
 
 
 class FirewallPane(HostPane):
@@ -123,6 +155,8 @@ class FirewallPane(HostPane):
     def __init__(self, *, id: str | None = "firewall", classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes)
         self._shown: object = None
+        self._host: HostSnapshot | None = None
+        self._width = -1  # the pane's width when its note was drawn
 
     def compose(self) -> ComposeResult:
         yield RowTable(BUSIEST_COLUMNS, empty_text="no rules", id="firewall-table")
@@ -137,9 +171,13 @@ class FirewallPane(HostPane):
 
     def show_host(self, host: HostSnapshot | None, logs: LogSnapshot | None) -> None:
         firewall = host.firewall if host is not None else None
+        width = self.size.width
         if host is not None and firewall is self._shown and firewall is not None:
-            return
+            if width == self._width:
+                return
         self._shown = firewall
+        self._host = host
+        self._width = width
         message = self.query_one("#firewall-message", Static)
         if host is None or firewall is None:
             message.update(not_running("firewall") if host is None else waiting("firewall"))
@@ -153,9 +191,18 @@ class FirewallPane(HostPane):
             return
         self._message(False)
         self.table.set_source(BusiestRows(busiest(firewall), sip_chains(firewall)))
-        note = firewall_note(firewall, host.firewall_drop_history, self.size.width >= 60)
         label = self.host_label()
+        # what the title has room for: "╭─ [3] Firewall · " ... " ─╮"
+        room = width - len(f"[{self.NUMBER}] {self.TITLE} · ") - 6
+        room -= len(f"{label} · ") if label else 0
+        note = fitting_note(firewall, host.firewall_drop_history, room)
         self.set_note(f"{label} · {note}" if label else note)
+
+    def on_resize(self) -> None:
+        # the note is made to fit the title: drawn again for the new width, not left as
+        # it was when the pane was first shown (at 80x24 that came before its layout)
+        if self._host is not None and self.size.width != self._width:
+            self.show_host(self._host, None)
 
     def _message(self, on: bool) -> None:
         self.swap(self.query_one("#firewall-message"), self.table, on)

@@ -83,7 +83,7 @@ class HostScreen(HostView):
     NAME: ClassVar[str] = ""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape,backspace", "app.pop_screen", "Back", id="host.back"),
+        Binding("escape,backspace,q", "app.pop_screen", "Back", id="host.back"),
         Binding("tab", "app.focus_next", "Next table", show=False, id="host.next_table"),
     ]
 

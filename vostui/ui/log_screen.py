@@ -6,9 +6,10 @@ Keys: `/` (F7) filters with a small syntax, F3 (Ctrl+F) searches with highlighti
 the call (or registration) it names when the engine has it. The view is a pager: moving
 up pauses the tail and counts "+N new"; End resumes.
 
-Filter syntax (words are ANDed; see FILTER_HELP):
+Filter syntax (the term shape of the calls pane's `/`, vostui/filters.py; terms are
+ANDed; see FILTER_HELP):
     level>=warning  level=error,warning  file=secure  ip=10.0.0.0/8  callid=abc
-    number=4420  re:REGEX  and plain words, which must all appear (any case)
+    number=4420  text~REGEX (or re:REGEX)  and plain words, which must all appear
 """
 
 from __future__ import annotations
@@ -22,26 +23,26 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from textual import on
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Vertical
 from textual.content import Content
-from textual.screen import ModalScreen
 from textual.widgets import Input, Static
 
 from vostui.engine.snapshot import CallView, EngineSnapshot
 from vostui.host.logs import LogFilter, LogLine, LogSearch, LogSnapshot, export, levels_at_least
 from vostui.host.logs.levels import LEVELS
 from vostui.host.monitor import HostSnapshot
-from vostui.text import clean, clean_line
+from vostui.text import clean_line
 from vostui.ui.format import ACCENT, BAD, QUIET, WARN
 from vostui.ui.host_feed import HostView
 from vostui.ui.keybar import KeyBar
 from vostui.ui.logs_pane import LogModel, LogView, file_label, follow_note, status_lines
+from vostui.ui.save_box import ConfirmScreen
 
 if TYPE_CHECKING:
     from vostui.ui.app import VostuiApp
 
 FILTER_HELP = (
-    "Filter (/ or F7): space-separated terms, all must hold.\n"
+    "Filter (/ or F7): space-separated terms, all must hold; the term\n"
+    "syntax of the calls pane's / (field=value, field~regex, words).\n"
     "  level>=warning  error and warning\n"
     "                  (levels: error warning info debug)\n"
     "  level=error,info  only these levels\n"
@@ -49,17 +50,33 @@ FILTER_HELP = (
     "  ip=10.1.2.3     lines naming this address or network\n"
     "  callid=abc      lines naming this Call-ID (or part of it)\n"
     "  number=4420...  lines naming this phone number\n"
-    "  re:REGEX        a regular expression, any case;\n"
-    '                  quote spaces: re:"a b"\n'
-    "  other words     plain text that must appear, any case\n"
+    "  text~REGEX      a regular expression, any case (also re:REGEX);\n"
+    '                  quote spaces: text~"a b"\n'
+    "  text=a=b        text with = in it; other words: plain text\n"
+    "                  that must appear, any case\n"
     "An empty filter shows every line; x clears filter and search.\n"
     "Search (F3 or Ctrl+F): text, or re:REGEX; n and N go to the\n"
     "next and previous match. Moving up pauses the tail; End resumes."
 )
 
 _TOKEN = re.compile(r'(?:[^\s"]+|"[^"]*")+')
-_LEVEL = re.compile(r"^level\s*(>=|=|:)\s*(.+)$", re.IGNORECASE)
-_FIELD = re.compile(r"^(file|ip|callid|call-id|cid|number|num|re)[=:](.*)$", re.IGNORECASE)
+# the term shape of vostui/filters.py (`field=value`, `field~regex`, `level>=x`); the
+# older `field:value` and `re:REGEX` forms still read
+_TERM = re.compile(r"^([a-z][a-z_-]*)(!=|>=|<=|=|~|>|<|:)(.*)$", re.IGNORECASE)
+_FIELDS = {
+    "level": "level",
+    "file": "file",
+    "ip": "ip",
+    "callid": "callid",
+    "call-id": "callid",
+    "cid": "callid",
+    "number": "number",
+    "num": "number",
+    "text": "text",
+    "re": "text",
+}
+_OPS = {"level": ("=", ">="), "text": ("=", "~")}
+LOG_FIELDS = ("callid", "file", "ip", "level", "number", "text")
 
 
 def _unquote(value: str) -> str:
@@ -80,43 +97,46 @@ def parse_filter(text: str, files: Sequence[str] = ()) -> tuple[LogFilter, tuple
     words: list[str] = []
     described: list[str] = []
     for token in _TOKEN.findall(text):
-        level = _LEVEL.match(token)
-        field = _FIELD.match(token)
-        if level:
-            op, value = level.group(1), _unquote(level.group(2)).lower()
-            names = [v.strip() for v in value.split(",") if v.strip()]
-            for name in names:
-                if name == "warn":
-                    name = "warning"
-                if name not in LEVELS:
-                    raise ValueError(f"unknown level {name!r}; one of {', '.join(LEVELS)}")
-                levels |= set(levels_at_least(name)) if op == ">=" else {name}
-            described.append(token)
-        elif field:
-            name, value = field.group(1).lower(), _unquote(field.group(2))
-            if not value:
-                raise ValueError(f"{name}= needs a value")
-            if name == "file":
-                found = [
-                    path
-                    for path in files
-                    if value.lower() in file_label(path).lower() or value == path
-                ]
-                if not found:
-                    raise ValueError(f"no followed file matches {value!r}")
-                chosen_files |= set(found)
-            elif name == "ip":
-                fields["ip"] = value
-            elif name in ("callid", "call-id", "cid"):
-                fields["call_id"] = value
-            elif name in ("number", "num"):
-                fields["number"] = value
-            else:
-                fields["regex"] = value
-            described.append(f"{name}={value}")
-        else:
+        term = _TERM.match(token)
+        name = _FIELDS.get(term.group(1).lower(), "") if term else ""
+        if term and not name and term.group(2) in ("=", "!=", "~"):
+            raise ValueError(
+                f"unknown field {term.group(1).lower()!r}; known: {', '.join(LOG_FIELDS)}"
+                f" (text={token} looks for the text itself)"
+            )
+        if not term or not name:
             words.append(_unquote(token).lower())
             described.append(_unquote(token))
+            continue
+        op, value = term.group(2), _unquote(term.group(3))
+        if op == ":":  # the older forms: re:REGEX, level:error, file:secure
+            op = "~" if term.group(1).lower() == "re" else "="
+        allowed = _OPS.get(name, ("=",))
+        if op not in allowed:
+            raise ValueError(f"{name} takes {' or '.join(name + o for o in allowed)}")
+        if not value:
+            raise ValueError(f"{name}{op} needs a value")
+        if name == "level":
+            for level in (v.strip() for v in value.lower().split(",") if v.strip()):
+                if level == "warn":
+                    level = "warning"
+                if level not in LEVELS:
+                    raise ValueError(f"unknown level {level!r}; one of {', '.join(LEVELS)}")
+                levels |= set(levels_at_least(level)) if op == ">=" else {level}
+        elif name == "file":
+            found = [
+                path for path in files if value.lower() in file_label(path).lower() or value == path
+            ]
+            if not found:
+                raise ValueError(f"no followed file matches {value!r}")
+            chosen_files |= set(found)
+        elif name == "text" and op == "=":
+            words.append(value.lower())
+        elif name == "text":
+            fields["regex"] = value
+        else:
+            fields[{"callid": "call_id"}.get(name, name)] = value
+        described.append(f"{name}{op}{value}")
     log_filter = LogFilter(
         levels=frozenset(levels),
         files=frozenset(chosen_files),
@@ -159,50 +179,20 @@ def call_relations(call: CallView) -> tuple[tuple[str, ...], tuple[str, ...], tu
     return call_ids, numbers, ()
 
 
-class ConfirmScreen(ModalScreen[bool]):
-    """A yes/no question; y or Enter says yes, n or Esc says no."""
-
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("y,enter", "answer(True)", "Yes", id="confirm.yes"),
-        Binding("n,escape", "answer(False)", "No", id="confirm.no"),
-    ]
-
-    DEFAULT_CSS = """
-    ConfirmScreen { align: center middle; }
-    ConfirmScreen > Vertical {
-        width: 72; max-width: 100%; height: auto;
-        border: round $warning; background: $surface; padding: 0 1;
-    }
-    """
-
-    def __init__(self, question: str) -> None:
-        super().__init__()
-        self.question = question
-
-    def compose(self) -> ComposeResult:
-        with Vertical():
-            yield Static(
-                Content.assemble((clean(self.question, 600), ""), ("\n\ny yes · n no", QUIET))
-            )
-
-    def action_answer(self, yes: bool) -> None:
-        self.dismiss(yes)
-
-
 class LogScreen(HostView):
     """`L` or Enter on the logs pane opens this; Esc goes back."""
 
     HELP_NOTE = FILTER_HELP
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape,backspace", "back", "Back", id="logs.back"),
+        Binding("escape,backspace,q", "back", "Back", id="logs.back"),
         Binding("slash,f7", "filter", "Filter", id="logs.filter"),
         Binding("f3,ctrl+f", "search", "Search", id="logs.search"),
         Binding("n", "next_match(1)", "Next", id="logs.next"),
         Binding("N", "next_match(-1)", "Previous", show=False, id="logs.previous"),
         Binding("m", "toggle_files", "Merged/file", id="logs.files"),
         Binding("s,f2", "export", "Save", id="logs.export"),
-        Binding("x", "clear", "Clear filter", show=False, id="logs.clear"),
+        Binding("x,f5", "clear", "Clear filter", show=False, id="logs.clear"),
     ]
 
     DEFAULT_CSS = """
@@ -251,7 +241,7 @@ class LogScreen(HostView):
         yield Static(Content(""), id="log-meta")
         yield Static(Content(""), id="log-detail")
         yield Input(
-            placeholder="filter: level>=warning file=secure ip= callid= number= re: words",
+            placeholder="filter: level>=warning file=secure ip= callid= number= text~re words",
             id="log-filter",
         )
         yield Input(placeholder="search: text, or re:REGEX (n/N next/previous)", id="log-search")
@@ -576,6 +566,15 @@ class LogScreen(HostView):
         if self._ready:
             self._rebuild()
 
+    def clear_related(self) -> None:
+        """Back to every line (the operator's filter still applies)."""
+        if self.model.related is None and not self.related_label:
+            return
+        self.model.related = None
+        self.related_label = ""
+        if self._ready:
+            self._rebuild()
+
     def select(self, line: LogLine | None) -> None:
         """Put the cursor on this line when the screen shows next."""
         self._select = line
@@ -636,8 +635,13 @@ def _bring_up(app: App[Any], screen: LogScreen) -> None:
 
 
 def open_log_screen(app: App[Any], select: LogLine | None = None) -> LogScreen:
-    """Show the log screen, with the cursor on `select` if given."""
+    """Show the log screen, with the cursor on `select` if given.
+
+    Opened this way (L, Enter on the logs pane) it shows every line again: the lines of
+    a call that `g` narrowed it to last time are not what the operator asks for now.
+    The operator's own filter and search stay."""
     screen = log_screen(app)
+    screen.clear_related()
     if select is not None:
         screen.select(select)
     _bring_up(app, screen)

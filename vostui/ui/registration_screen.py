@@ -90,7 +90,7 @@ class HistoryRows:
 class RegistrationScreen(FindingsHolder):
     findings_noun = "registration"
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape,backspace", "app.pop_screen", "Back", id="registration.back"),
+        Binding("escape,backspace,q", "app.pop_screen", "Back", id="registration.back"),
         Binding("tab", "switch_focus", "History/message", show=False, id="registration.switch"),
         Binding("f", "toggle_findings", "Its findings", id="registration.findings"),
     ]

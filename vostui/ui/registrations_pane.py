@@ -1,15 +1,21 @@
-"""Registrations pane: one row per account and source, failing ones first."""
+"""Registrations pane: one row per account and source, failing ones first; `/` filters
+(the language of vostui/filters.py)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import ClassVar
 
 from textual import on
+from textual.actions import SkipAction
 from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
 from textual.message import Message
 
 from vostui.engine.snapshot import EngineSnapshot, RegistrationView
+from vostui.filters import REGISTRATION_FIELDS, registration_fields
 from vostui.text import clean_line
+from vostui.ui.filter_box import FilterBox
 from vostui.ui.format import duration
 from vostui.ui.pane import Pane
 from vostui.ui.table import Cell, ColumnSpec, RowTable, Tone
@@ -77,6 +83,11 @@ class RegistrationsPane(Pane):
     NUMBER = 2
     TITLE = "Registrations"
 
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("slash,f3,f7", "filter", "Filter", id="registrations.filter"),
+        Binding("escape,f5", "clear_filter", "Clear filter", show=False, id="registrations.clear"),
+    ]
+
     class OpenRegistration(Message):
         def __init__(self, key: str) -> None:
             super().__init__()
@@ -85,29 +96,80 @@ class RegistrationsPane(Pane):
     def __init__(self, *, id: str | None = "registrations", classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes)
         self._shown_version = -1
+        self._snapshot: EngineSnapshot | None = None
+        self._now = 0.0
 
     def compose(self) -> ComposeResult:
         yield RowTable(
             REGISTRATION_COLUMNS, empty_text="no REGISTER seen", id="registrations-table"
+        )
+        yield FilterBox(
+            REGISTRATION_FIELDS,
+            placeholder="filter: 1001  state=failed  code=403  ip=10.0.0.1  attempts>5",
+            id="registrations-filter-box",
+            input_id="registrations-filter",
         )
 
     @property
     def table(self) -> RowTable:
         return self.query_one("#registrations-table", RowTable)
 
+    @property
+    def filter_box(self) -> FilterBox:
+        return self.query_one(FilterBox)
+
     def show(self, snapshot: EngineSnapshot, now: float) -> None:
         table = self.table
+        self._snapshot = snapshot
+        self._now = now
         if snapshot.version != self._shown_version:
-            self._shown_version = snapshot.version
-            regs = order(snapshot.registrations)
-            table.set_source(RegistrationRows(regs, now))
-            failing = sum(1 for r in regs if r.failing)
-            self.set_note(f"{failing} failing of {len(regs)}" if regs else "")
+            self._rebuild()
         else:
             rows = table.source
             if isinstance(rows, RegistrationRows):
                 rows.now = now
             table.refresh()
+
+    def _rebuild(self) -> None:
+        snapshot = self._snapshot
+        if snapshot is None:
+            return
+        self._shown_version = snapshot.version
+        table = self.table
+        every = snapshot.registrations
+        box = self.filter_box
+        regs = order(
+            every
+            if not box.active
+            else [r for r in every if box.filter.matches(registration_fields(r))]
+        )
+        table.set_source(RegistrationRows(regs, self._now))
+        failing = sum(1 for r in every if r.failing)
+        note = f"{failing} failing of {len(every)}" if every else ""
+        table.empty_text = "no REGISTER seen"
+        if box.active:
+            note = f"{len(regs)} of {len(every)} shown (/{box.text}) · {failing} failing"
+            if every and not regs:
+                table.empty_text = f"0 of {len(every)} shown: none matches /{box.text} (Esc clears)"
+        self.set_note(note)
+
+    def action_filter(self) -> None:
+        self.filter_box.open()
+
+    def action_clear_filter(self) -> None:
+        if not self.filter_box.clear():
+            raise SkipAction()  # let Escape reach the screen (restore a maximised pane)
+        self.table.focus()
+
+    @on(FilterBox.Applied)
+    def _filtered(self, event: FilterBox.Applied) -> None:
+        event.stop()
+        self._rebuild()
+
+    @on(FilterBox.Done)
+    def _filter_done(self, event: FilterBox.Done) -> None:
+        event.stop()
+        self.table.focus()
 
     @on(RowTable.Selected, "#registrations-table")
     def _selected(self, event: RowTable.Selected) -> None:

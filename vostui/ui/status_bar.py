@@ -40,6 +40,15 @@ class SourceStatusLike(Protocol):
     def evicted(self) -> int: ...
     @property
     def progress(self) -> float | None: ...
+    @property
+    def warnings(self) -> tuple[str, ...]: ...
+
+
+def cut_short(warnings: tuple[str, ...]) -> bool:
+    """Whether a capture file's warnings say it ends early (truncated, damaged)."""
+    return any(
+        word in warning for warning in warnings for word in ("truncated", "ends early", "damaged")
+    )
 
 
 class StatusBar(Static):
@@ -71,6 +80,12 @@ class StatusBar(Static):
         parts: list[tuple[str, str]] = [
             (clean_line(status.label, 60 if wide else 20), "bold"),
             (f" {clean_line(state, 20)}" if state else "", BAD if status.state == "failed" else ""),
+        ]
+        if status.warnings:  # a capture file cut short: what is shown ends where it ends
+            many = len(status.warnings)
+            mark = f"{many} warning{'s' if many > 1 else ''}"
+            parts.append((f" ⚠ {'TRUNCATED' if cut_short(status.warnings) else mark}", WARN))
+        parts += [
             sep,
             (f"{rate(status.packets_per_s)} pkt/s {rate(status.sip_per_s)} SIP/s", ""),
             sep,
