@@ -18,6 +18,7 @@ from typing import Any
 from vostui.diagnose.context import Context, call_line, message_line
 from vostui.diagnose.diagnosis import diagnose
 from vostui.diagnose.finding import INFO, Finding, Ref, evidence, refs
+from vostui.diagnose.legit import accepted
 from vostui.diagnose.rules.gateways import FAILURE_CLASSES, class_of
 from vostui.diagnose.rules.scanners import firewall_status, source_covers
 from vostui.diagnose.settings import Settings
@@ -630,22 +631,22 @@ def _invite_resends(run: _Run) -> Check:
 
 def _attacker_registered(run: _Run) -> Check:
     title = "Did an attacking IP manage to register an account?"
-    attackers = {
-        ip
-        for ip, rules in run.ctx.flagged.items()
-        if {"scan.brute_force", "scan.enumeration", "scan.signature", "scan.distributed_guessing"}
-        & set(rules)
-    }
+    attackers = set(run.ctx.attackers)  # guessing, enumerating or scanning
     if not attackers:
         return Check(
             "attacker_registered", title, PASS, ("no scanning or guessing source in the data",)
         )
+    # Accepted at any time (a registration that expired since still succeeded), or
+    # cracked by the one definition the scanner findings use.
     hits = [
         r
         for r in run.ctx.snap.registrations
-        if r.source.rpartition(":")[0] in attackers and r.state == "ok"
+        if r.source.rpartition(":")[0] in attackers and accepted(r)
     ]
-    if not hits:
+    cracked = [
+        (ip, why) for ip in sorted(attackers) if (why := run.ctx.peers.verdict(ip).compromised)
+    ]
+    if not hits and not cracked:
         return Check(
             "attacker_registered",
             title,
@@ -656,7 +657,12 @@ def _attacker_registered(run: _Run) -> Check:
         "attacker_registered",
         title,
         FAIL,
-        evidence(f"{r.account} registered from {r.source}" for r in hits),
+        evidence(
+            [
+                *(f"{r.account} registered from {r.source} ({r.state} now)" for r in hits),
+                *(f"{ip}: {why}" for ip, why in cracked),
+            ]
+        ),
         "the softswitch's CDRs for these accounts since the registration",
         "An account's password was guessed: the attacker can now place calls (toll fraud).",
         "Change these accounts' passwords now, block the IP, check their calls.",
@@ -687,6 +693,9 @@ def _attackers_blocked(run: _Run) -> Check:
         legitimate = run.ctx.peers.verdict(ip).legitimate
         if legitimate:  # never advise blocking a legitimate device
             lines.append(f"{ip}: not to be blocked ({legitimate})")
+            continue
+        if not run.ctx.block_advised(ip):
+            lines.append(f"{ip}: not to be blocked on this alone (one account of its own)")
             continue
         dropped, status = firewall_status(run.ctx, ip)
         lines.append(f"{ip}: {'dropped' if dropped else 'NOT dropped'}; {status[0]}")

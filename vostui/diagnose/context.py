@@ -445,16 +445,50 @@ class Context:
         return flag_sources(self)
 
     @cached_property
+    def corroborated(self) -> frozenset[str]:
+        """The sources of `scan.distributed_guessing` whose guessing something besides
+        their few failures shows: an account refused from several of them, a scanner
+        signature, more than one account tried. The others may be phones with a wrong
+        password: reported, never advised to be blocked."""
+        from vostui.diagnose.rules.scanners import corroborated
+
+        return corroborated(self)
+
+    def block_advised(self, ip: str) -> bool:
+        """May a finding or a checklist step advise blocking this flagged source?"""
+        if self.peers.verdict(ip).legitimate:
+            return False
+        rules = self.flagged.get(ip, ())
+        if rules == ("scan.distributed_guessing",):
+            return ip in self.corroborated
+        return True
+
+    @cached_property
     def attackers(self) -> frozenset[str]:
         """IPs the scanner rules report as guessing, enumerating or scanning:
-        registration rules fold their failures there."""
+        registration rules fold their failures there (not the uncorroborated sources
+        of a distributed guess: their failing accounts are theirs to fix)."""
         folding = {
             "scan.brute_force",
             "scan.enumeration",
             "scan.signature",
             "scan.distributed_guessing",
         }
-        return frozenset(ip for ip, rules in self.flagged.items() if folding & set(rules))
+        return frozenset(
+            ip
+            for ip, rules in self.flagged.items()
+            if folding & set(rules)
+            and (rules != ("scan.distributed_guessing",) or ip in self.corroborated)
+        )
+
+    @cached_property
+    def calls_by_source(self) -> dict[str, list[str]]:
+        """Call keys by the IP that sent the call's first INVITE (its first leg)."""
+        out: dict[str, list[str]] = {}
+        for call in self.snap.calls:
+            if call.legs:
+                out.setdefault(call.legs[0].src.rpartition(":")[0], []).append(call.key)
+        return out
 
     def trusted(self, ip: str) -> bool:
         return ip in self.settings.trusted_ips
