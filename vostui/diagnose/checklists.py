@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from vostui.diagnose.context import Context, call_line, message_line
+from vostui.diagnose.context import Context, call_line, gave_up, message_line
 from vostui.diagnose.diagnosis import diagnose
 from vostui.diagnose.finding import INFO, Finding, Ref, evidence, refs
 from vostui.diagnose.legit import accepted
@@ -460,7 +460,9 @@ def _session_timers_used(run: _Run) -> Check:
 
 def _attempts(run: _Run) -> list[tuple[Any, Any]]:
     """(call, leg) of every finished attempt whose outcome is a gateway's (B-legs, and
-    A-legs the softswitch refused itself), less those completed on the next route."""
+    A-legs the softswitch refused itself), less those completed on the next route. An
+    INVITE resent with no response at all, or timed out, is finished: it failed (with
+    no final answer), whether or not the capture ran to its Timer B."""
     if run.attempts is not None:
         return run.attempts
     rescued = run.ctx.calls.rescued
@@ -469,7 +471,7 @@ def _attempts(run: _Run) -> list[tuple[Any, Any]]:
         for call, leg in items:
             if leg.call_id in rescued:
                 continue
-            if leg.answered is not None or leg.final_code or leg.state in ENDED:
+            if leg.answered is not None or leg.final_code or leg.state in ENDED or gave_up(leg):
                 out.append((call, leg))
     run.attempts = out
     return out
@@ -556,7 +558,26 @@ def _low_asr_gateways(run: _Run) -> Check:
     title = "Which gateways answer too few calls?"
     s = run.settings
     gateways = [g for g in run.ctx.snap.gateways if g.attempts >= s.min_calls]
+    found = run.of(("gateway.low_asr",))
     if not gateways:
+        if found:  # few calls, but few of them answered: the overall notice says so
+            return Check(
+                "gateway_asr",
+                title,
+                SEEN,
+                evidence(
+                    [
+                        f"no gateway has {s.min_calls} attempts in this data",
+                        *(f"{f.severity}: {f.title}" for f in found[:3]),
+                        *found[0].evidence[1:4],
+                    ]
+                ),
+                "vostui analyze FILE --gateways",
+                found[0].cause,
+                found[0].fix,
+                ("gateway.low_asr",),
+                refs(ref for f in found for ref in f.refs),
+            )
         return Check(
             "gateway_asr",
             title,
@@ -564,7 +585,6 @@ def _low_asr_gateways(run: _Run) -> Check:
             (f"no gateway has {s.min_calls} attempts in this data",),
             "vostui analyze FILE --gateways",
         )
-    found = run.of(("gateway.low_asr",))
     lines = [f"{f.severity}: {f.title}" for f in found[:4]]
     lines += [
         f"{g.name} ({g.role}): ASR {g.asr:.0%} of {g.attempts}, ACD {g.acd:.0f} s, codes "

@@ -253,7 +253,7 @@ class Counters:
     dropped: tuple[tuple[str, int], ...] = ()  # (what, count)
 
 
-@dataclass(slots=True, frozen=True)
+@dataclass(slots=True, frozen=True, weakref_slot=True)  # the diagnosis caches by weakref
 class EngineSnapshot:
     version: int
     now: float  # packet time of the latest message
