@@ -78,7 +78,9 @@ def test_a_cracked_account_whose_registration_expired_fails_the_step() -> None:
     snap = flows.snapshot()
     assert [r.state for r in snap.registrations] == ["expired"]
     findings = diagnose(snap)
-    assert any(f.severity == CRITICAL and f.rule == "scan.brute_force" for f in findings)
+    (crack,) = [f for f in findings if f.rule == "scan.brute_force"]
+    assert crack.severity == CRITICAL and "Change the password" in crack.fix
+    assert "1001" in crack.fix  # the expired registration still names the account
     step = _steps("scanner_attack", snap, findings=findings)["attacker_registered"]
     assert step.status == FAIL and "1001" in " ".join(step.evidence)
 

@@ -27,6 +27,7 @@ from vostui.diagnose.finding import (
     evidence,
     refs,
 )
+from vostui.diagnose.legit import accepted
 from vostui.diagnose.settings import Settings
 from vostui.engine.snapshot import EngineSnapshot, SourceView
 
@@ -157,11 +158,7 @@ def _finding(
         title += " (the firewall already drops it)"
     if verdict.legitimate:
         lines = [f"legitimate device: {verdict.legitimate}; no block advised", *lines]
-    registered = [
-        r.account
-        for r in ctx.peers.registrations.get(source.ip, ())
-        if r.state == "ok" or any(a.code == 200 for a in r.history)
-    ]
+    registered = [r.account for r in ctx.peers.registrations.get(source.ip, ()) if accepted(r)]
     reg_refs = [
         Ref(registration=(r.account, r.source)) for r in ctx.peers.registrations.get(source.ip, ())
     ]
