@@ -302,3 +302,34 @@ def test_one_answered_call_does_not_clear_a_register_enumerator() -> None:
     for n in range(3):
         flows.register(ip, str(100 + n), 1, 404)
     assert "answered call" in (legitimate_device(flows.snapshot(), ip) or "")
+
+
+def test_a_stale_nonce_is_not_a_refusal() -> None:
+    """A phone bank caught mid-life: each refresh carries the old nonce, the registrar
+    asks for a fresh one (401 stale=true), the resend is accepted."""
+    ip = "198.51.100.23"
+    flows = Flows()
+    for n in range(12):
+        account = str(2400 + n)
+        flows.register(ip, account, 7, 401, auth=True, stale=True)
+        flows.register(ip, account, 8, 200, auth=True)
+    flows.login(ip, "2499", 403)
+    snap = flows.snapshot()
+    assert [r.refused for r in snap.registrations].count(0) == 12
+    assert "12 of 13 account(s)" in (legitimate_device(snap, ip) or "")
+    # without stale=true: refused once before its 200, still a device (no block)
+    flows = Flows()
+    for n in range(12):
+        flows.register(ip, str(2400 + n), 7, 401, auth=True)
+        flows.register(ip, str(2400 + n), 8, 200, auth=True)
+    snap = flows.snapshot()
+    assert all(r.refused == 1 for r in snap.registrations)
+    assert "first challenge" in (legitimate_device(snap, ip) or "")
+    assert not _blocks(diagnose(snap), ip)
+    # refused twice before each 200: not a first challenge any more
+    flows = Flows()
+    for n in range(12):
+        flows.register(ip, str(2400 + n), 6, 401, auth=True)
+        flows.register(ip, str(2400 + n), 7, 401, auth=True)
+        flows.register(ip, str(2400 + n), 8, 200, auth=True)
+    assert "first challenge" not in (legitimate_device(flows.snapshot(), ip) or "")

@@ -4,7 +4,8 @@ rule, the block advice and `vostui analyze`'s suspicious sources use.
 Criteria (docs/doctor-json.md, "Legitimate devices and block advice"):
 
 Refusals of an account from a source are the credentialed ones (a 403, or a 401/407
-to a REGISTER that carried credentials) before the account was first accepted, counted
+to a REGISTER that carried credentials, unless it only asked for a fresh nonce:
+stale=true) before the account was first accepted, counted
 by the engine in full (`RegistrationView.refused`), never pushed out of the history
 by later refreshes. They come at **guessing pace** when, in their densest stretch,
 `register_loop` (3) of them came less than `GUESS_INTERVAL` (10 s) apart on average,
@@ -28,7 +29,8 @@ A source is a **legitimate device** (never advised to be blocked, never a scanne
 critical) when it is not compromised, carries no scanner signature, and one of:
   - it is a configured gateway, a trusted address, or the softswitch itself;
   - accounts registered from it were accepted at their first challenge (no refusal
-    before their 200), they are at least a quarter of the accounts it tried, and no
+    before their 200 but, at most, one: an old nonce some registrars refuse without
+    stale=true), they are at least a quarter of the accounts it tried, and no
     account it never got accepted was refused `register_loop` times at guessing pace
     (a PBX or phone bank with a few wrong passwords or unknown accounts, not a guesser
     that registers its own account too);
@@ -54,11 +56,16 @@ from functools import cached_property
 from typing import Any
 
 from vostui.diagnose.settings import Settings
+from vostui.engine.registrations import stale
 from vostui.engine.snapshot import EngineSnapshot, RegistrationAttempt, RegistrationView, SourceView
 
 ACCEPTED_SHARE = 0.25  # accepted accounts, of those tried, for a device (and not a guesser)
 GUESS_INTERVAL = 10.0  # seconds between refusals of one account in a burst: guessing
 SLOW_GUESS_INTERVAL = 20.0  # ... over `brute_force_failures` refusals: paced guessing
+# Refusals an account may have before its 200 and still count as accepted at its first
+# challenge: a capture that starts mid-life catches refreshes sent with the old nonce,
+# which some registrars refuse with a plain 401 (no stale=true) before the resend.
+FIRST_CHALLENGE_SLACK = 1
 KEEPALIVE_MIN_SECONDS = 5.0  # mean interval per pinged target
 KEEPALIVE_RATE_SHARE = 0.5  # a keepalive's OPTIONS rate stays under this share of a flood
 
@@ -80,11 +87,16 @@ def accepted(reg: RegistrationView) -> bool:
 
 
 def _credentialed(attempt: RegistrationAttempt) -> bool:
+    """The REGISTER carried credentials and the answer did not just ask for a fresh
+    nonce (stale=true)."""
+    sent = False
     for record in attempt.messages:
         msg = record.msg
         if msg.is_request:
-            return bool(msg.header("authorization") or msg.header("proxy-authorization"))
-    return False
+            sent = sent or bool(msg.header("authorization") or msg.header("proxy-authorization"))
+        elif msg.status == attempt.code and stale(msg):
+            return False
+    return sent
 
 
 def refusals(reg: RegistrationView) -> tuple[int, tuple[float, ...], float, float]:
@@ -230,7 +242,7 @@ class Peers:
         share = len(ok) >= ACCEPTED_SHARE * max(tried, 1)  # a fair share accepted
         # A PBX or phone bank: a fair share of its accounts accepted at their first
         # challenge, and no account it never got accepted guessed at.
-        clean = [r for r in ok if refusals(r)[0] == 0]
+        clean = [r for r in ok if refusals(r)[0] <= FIRST_CHALLENGE_SLACK]
         device_regs = (
             bool(clean)
             and len(clean) >= ACCEPTED_SHARE * max(tried, 1)

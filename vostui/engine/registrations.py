@@ -10,7 +10,8 @@ challenged again: the mark of a wrong password.
 
 `history` keeps the latest `HISTORY` attempts only, so the refusals before the
 account was first accepted are counted apart, uncapped: `refused` (a 403, or a
-401/407 to a REGISTER that carried credentials, before the first 200), the times of
+401/407 to a REGISTER that carried credentials and not stale=true, before the first
+200), the times of
 the first and latest of them, and the times of the latest `REFUSED_TIMES` (enough to
 find their densest stretch). Refreshes after the 200 never push them out: a cracked
 account stays cracked.
@@ -123,7 +124,9 @@ class Registration:
             return
         attempt.code = code
         self.last_code = code
-        if not self.accepted and (code == 403 or (code in (401, 407) and attempt.authorized)):
+        if not self.accepted and (
+            code == 403 or (code in (401, 407) and attempt.authorized and not stale(msg))
+        ):
             self.refused += 1
             if self.refused_first is None:
                 self.refused_first = attempt.ts
@@ -191,6 +194,16 @@ class Registration:
         )
         self.dirty = False
         return self.cached
+
+
+def stale(msg: SipMessage) -> bool:
+    """A 401/407 that says only the nonce was stale (RFC 7616 stale=true): the
+    credentials were right, the UA resends them with the new nonce. Not a refusal."""
+    for name in ("www-authenticate", "proxy-authenticate"):
+        for value in msg.header_all(name):
+            if "stale=true" in value.lower().replace(" ", "").replace('"', ""):
+                return True
+    return False
 
 
 def _requested_expires(msg: SipMessage) -> int | None:
