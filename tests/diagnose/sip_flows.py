@@ -38,9 +38,10 @@ class Flows:
         agent: str = "Yealink SIP-T46S",
         resends: int = 0,
         step: float = 0.01,
+        stale: bool = False,
     ) -> None:
         """One REGISTER transaction from `ip` for `account`, answered `answer` (None:
-        never answered, sent 1 + `resends` times)."""
+        never answered, sent 1 + `resends` times; a 401 with stale=true when `stale`)."""
         self.branch += 1
         branch = f"z9hG4bK-{self.branch}"
         head = (
@@ -65,7 +66,8 @@ class Flows:
         if answer is None:
             return
         phrase = {200: "OK", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found"}[answer]
-        extra = 'WWW-Authenticate: Digest realm="x", nonce="n"\n' if answer == 401 else ""
+        flag = ", stale=true" if stale else ""
+        extra = f'WWW-Authenticate: Digest realm="x", nonce="n"{flag}\n' if answer == 401 else ""
         if answer == 200:
             extra = f"Contact: <sip:{account}@{ip}:5060>;expires=300\n"
         reply = _sip(f"SIP/2.0 {answer} {phrase}\n{head}{extra}Content-Length: 0\n\n")

@@ -140,3 +140,11 @@ def test_score_counts_false_criticals_and_false_block_advice_apart() -> None:
     table = score.severity_scores([ordinary, hostile])
     assert table["critical"].right == 1 and table["critical"].wrong == 1
     assert table["warning"].too_severe == 1 and table["critical"].reached == 1
+    # a checklist step's fix is block advice the operator reads too
+    step = ("checklist scanner_attack/attackers_blocked", "iptables -I INPUT -s 10.0.0.6 -j DROP")
+    quiet = score.Result("bank.pcap", (), (), "ordinary", "warning", None, (), (step,))
+    assert quiet.false_blocks() == [
+        "bank.pcap: checklist scanner_attack/attackers_blocked advises blocking 10.0.0.6"
+    ]
+    allowed = score.Result("x.pcap", (), (), "hostile", None, ("10.0.0.6",), (), (step,))
+    assert allowed.false_blocks() == []

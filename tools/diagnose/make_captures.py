@@ -652,7 +652,8 @@ def make_long_pdd(run: Run) -> None:
 
 
 def make_short_calls(run: Run) -> None:
-    b_calls(run, 3, _rows(3, "1212555", 8000), "uas_answer.xml", _answer_sets(VEND[3]), rate=3)
+    # min_calls (10) long calls first: the level the short ones collapse from
+    b_calls(run, 3, _rows(10, "1212555", 8000), "uas_answer.xml", _answer_sets(VEND[3]), rate=3)
     b_calls(
         run,
         3,
@@ -931,7 +932,7 @@ CLASSES: tuple[Capture, ...] = (
         "short_calls",
         make_short_calls,
         "short calls (ACD collapse)",
-        "3 calls of 8 s, then 15 calls hung up 1.5 s after answer, all to VEND-3",
+        "10 calls of 8 s, then 15 calls hung up 1.5 s after answer, all to VEND-3",
         ("gateway.short_calls",),
     ),
     Capture(

@@ -24,9 +24,10 @@ Per severity S:
                finding reaches S (and "too severe": worst above the label)
 False criticals (counted apart): a critical finding whose rule the capture does not
 expect, any critical on an ordinary capture, or one above the capture's max_severity.
-False block advice (counted apart): a finding's fix advising `iptables ... -s IP -j DROP`
-for an IP in must_not_block, any block advice on an ordinary capture, or for an IP
-outside block_ok when the label gives block_ok.
+False block advice (counted apart): a finding's fix, or a checklist's fix or step fix
+(every symptom's checklist is run), advising `iptables ... -s IP -j DROP` for an IP in
+must_not_block, any block advice on an ordinary capture, or for an IP outside block_ok
+when the label gives block_ok.
 
 Usage: score.py [TUNING_DIR [HELDOUT_DIR]]
 Exit 1 when the tuning set misses a labelled rule, clean traffic gives anything above
@@ -47,7 +48,7 @@ REPO = HERE.parent.parent
 sys.path.insert(0, str(REPO))
 
 from vostui.config import Config, load  # noqa: E402
-from vostui.diagnose import RULES, diagnose  # noqa: E402
+from vostui.diagnose import RULES, SYMPTOMS, diagnose, run_checklist  # noqa: E402
 from vostui.diagnose.finding import INFO, RANK, SEVERITIES, Finding  # noqa: E402
 from vostui.engine.core import Engine  # noqa: E402
 from vostui.pipeline import read_files  # noqa: E402
@@ -66,6 +67,8 @@ class Result:
     max_severity: str | None = None
     block_ok: tuple[str, ...] | None = None
     must_not_block: tuple[str, ...] = ()
+    # (where, fix) of every checklist and checklist step: advice the operator reads too
+    advice: tuple[tuple[str, str], ...] = ()
 
     @property
     def fired(self) -> set[str]:
@@ -99,15 +102,17 @@ class Result:
 
     def false_blocks(self) -> list[str]:
         out = []
-        for f in self.findings:
-            for ip in BLOCK.findall(f.fix):
+        fixes = [(f.rule, f.fix) for f in self.findings] + list(self.advice)
+        for where, fix in fixes:
+            for ip in BLOCK.findall(fix):
                 bad = (
                     ip in self.must_not_block
                     or self.kind == "ordinary"
                     or (self.block_ok is not None and ip not in self.block_ok)
                 )
-                if bad:
-                    out.append(f"{self.file}: {f.rule} advises blocking {ip}")
+                line = f"{self.file}: {where} advises blocking {ip}"
+                if bad and line not in out:
+                    out.append(line)
         return out
 
 
@@ -143,7 +148,13 @@ def run(directory: Path) -> list[Result]:
     for entry in labels["captures"]:
         engine = Engine(config)
         read_files(engine, [str(directory / entry["file"])])
-        findings = diagnose(engine.snapshot(), config=config)
+        snap = engine.snapshot()
+        findings = diagnose(snap, config=config)
+        advice = []
+        for symptom in SYMPTOMS:
+            checklist = run_checklist(symptom.id, snap, config=config, findings=findings)
+            advice.append((f"checklist {symptom.id}", checklist.fix))
+            advice += [(f"checklist {symptom.id}/{step.id}", step.fix) for step in checklist.steps]
         block_ok = entry.get("block_ok")
         results.append(
             Result(
@@ -154,6 +165,7 @@ def run(directory: Path) -> list[Result]:
                 entry.get("max_severity"),
                 tuple(block_ok) if block_ok is not None else None,
                 tuple(entry.get("must_not_block", ())),
+                tuple(advice),
             )
         )
     return results

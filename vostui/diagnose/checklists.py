@@ -15,9 +15,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from vostui.diagnose.context import Context, call_line, message_line
+from vostui.diagnose.context import Context, call_line, gave_up, message_line
 from vostui.diagnose.diagnosis import diagnose
 from vostui.diagnose.finding import INFO, Finding, Ref, evidence, refs
+from vostui.diagnose.legit import accepted
 from vostui.diagnose.rules.gateways import FAILURE_CLASSES, class_of
 from vostui.diagnose.rules.scanners import firewall_status, source_covers
 from vostui.diagnose.settings import Settings
@@ -459,7 +460,9 @@ def _session_timers_used(run: _Run) -> Check:
 
 def _attempts(run: _Run) -> list[tuple[Any, Any]]:
     """(call, leg) of every finished attempt whose outcome is a gateway's (B-legs, and
-    A-legs the softswitch refused itself), less those completed on the next route."""
+    A-legs the softswitch refused itself), less those completed on the next route. An
+    INVITE resent with no response at all, or timed out, is finished: it failed (with
+    no final answer), whether or not the capture ran to its Timer B."""
     if run.attempts is not None:
         return run.attempts
     rescued = run.ctx.calls.rescued
@@ -468,7 +471,7 @@ def _attempts(run: _Run) -> list[tuple[Any, Any]]:
         for call, leg in items:
             if leg.call_id in rescued:
                 continue
-            if leg.answered is not None or leg.final_code or leg.state in ENDED:
+            if leg.answered is not None or leg.final_code or leg.state in ENDED or gave_up(leg):
                 out.append((call, leg))
     run.attempts = out
     return out
@@ -555,7 +558,26 @@ def _low_asr_gateways(run: _Run) -> Check:
     title = "Which gateways answer too few calls?"
     s = run.settings
     gateways = [g for g in run.ctx.snap.gateways if g.attempts >= s.min_calls]
+    found = run.of(("gateway.low_asr",))
     if not gateways:
+        if found:  # few calls, but few of them answered: the overall notice says so
+            return Check(
+                "gateway_asr",
+                title,
+                SEEN,
+                evidence(
+                    [
+                        f"no gateway has {s.min_calls} attempts in this data",
+                        *(f"{f.severity}: {f.title}" for f in found[:3]),
+                        *found[0].evidence[1:4],
+                    ]
+                ),
+                "vostui analyze FILE --gateways",
+                found[0].cause,
+                found[0].fix,
+                ("gateway.low_asr",),
+                refs(ref for f in found for ref in f.refs),
+            )
         return Check(
             "gateway_asr",
             title,
@@ -563,7 +585,6 @@ def _low_asr_gateways(run: _Run) -> Check:
             (f"no gateway has {s.min_calls} attempts in this data",),
             "vostui analyze FILE --gateways",
         )
-    found = run.of(("gateway.low_asr",))
     lines = [f"{f.severity}: {f.title}" for f in found[:4]]
     lines += [
         f"{g.name} ({g.role}): ASR {g.asr:.0%} of {g.attempts}, ACD {g.acd:.0f} s, codes "
@@ -630,22 +651,22 @@ def _invite_resends(run: _Run) -> Check:
 
 def _attacker_registered(run: _Run) -> Check:
     title = "Did an attacking IP manage to register an account?"
-    attackers = {
-        ip
-        for ip, rules in run.ctx.flagged.items()
-        if {"scan.brute_force", "scan.enumeration", "scan.signature", "scan.distributed_guessing"}
-        & set(rules)
-    }
+    attackers = set(run.ctx.attackers)  # guessing, enumerating or scanning
     if not attackers:
         return Check(
             "attacker_registered", title, PASS, ("no scanning or guessing source in the data",)
         )
+    # Accepted at any time (a registration that expired since still succeeded), or
+    # cracked by the one definition the scanner findings use.
     hits = [
         r
         for r in run.ctx.snap.registrations
-        if r.source.rpartition(":")[0] in attackers and r.state == "ok"
+        if r.source.rpartition(":")[0] in attackers and accepted(r)
     ]
-    if not hits:
+    cracked = [
+        (ip, why) for ip in sorted(attackers) if (why := run.ctx.peers.verdict(ip).compromised)
+    ]
+    if not hits and not cracked:
         return Check(
             "attacker_registered",
             title,
@@ -656,7 +677,12 @@ def _attacker_registered(run: _Run) -> Check:
         "attacker_registered",
         title,
         FAIL,
-        evidence(f"{r.account} registered from {r.source}" for r in hits),
+        evidence(
+            [
+                *(f"{r.account} registered from {r.source} ({r.state} now)" for r in hits),
+                *(f"{ip}: {why}" for ip, why in cracked),
+            ]
+        ),
         "the softswitch's CDRs for these accounts since the registration",
         "An account's password was guessed: the attacker can now place calls (toll fraud).",
         "Change these accounts' passwords now, block the IP, check their calls.",
@@ -687,6 +713,9 @@ def _attackers_blocked(run: _Run) -> Check:
         legitimate = run.ctx.peers.verdict(ip).legitimate
         if legitimate:  # never advise blocking a legitimate device
             lines.append(f"{ip}: not to be blocked ({legitimate})")
+            continue
+        if not run.ctx.block_advised(ip):
+            lines.append(f"{ip}: not to be blocked on this alone (one account of its own)")
             continue
         dropped, status = firewall_status(run.ctx, ip)
         lines.append(f"{ip}: {'dropped' if dropped else 'NOT dropped'}; {status[0]}")

@@ -8,7 +8,9 @@ rule and gateway.
 
 from __future__ import annotations
 
+import bisect
 import ipaddress
+import weakref
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
@@ -129,6 +131,26 @@ def first_request(leg: LegView) -> MessageRecord | None:
     return find(leg, lambda r: r.msg.is_request and r.msg.method == "INVITE")
 
 
+def gave_up(leg: LegView) -> bool:
+    """An INVITE left without a final answer: timed out, or sent again and again with
+    no response at all (whatever state the engine left it in: a capture may end before
+    Timer B, and the engine may end it at the end of the input)."""
+    if leg.answered is not None or leg.final_code:
+        return False
+    if leg.state == "timed_out":
+        return True
+    resent = 0
+    for record in leg.messages:
+        msg = record.msg
+        if not msg.is_request:
+            if msg.cseq_method == "INVITE":
+                return False  # an answer came (100 Trying, ringing): not unreachable
+            continue
+        if msg.method == "INVITE" and record.retransmission:
+            resent += 1
+    return resent >= 2
+
+
 def call_line(call: CallView, now: float) -> str:
     """One call in a line: who called whom, via which gateways, the outcome."""
     via = call.routing_gateway or call.mapping_gateway or call.legs[-1].gateway
@@ -197,8 +219,8 @@ class CallFacts:
     # (it refused the call itself), else its outcome is the vendor's, counted already.
     by_gateway: dict[str, list[tuple[CallView, LegView]]] = field(default_factory=dict)
     recent_by_gateway: dict[str, list[tuple[CallView, LegView]]] = field(default_factory=dict)
-    # Failover: a B-leg that failed while a later B-leg of the same call (to another
-    # route) was answered; by the failed leg's Call-ID, the leg that completed the call.
+    # Failover: a B-leg that failed while a later B-leg of the same call to another
+    # gateway was answered; by the failed leg's Call-ID, the leg that completed the call.
     rescued: dict[str, LegView] = field(default_factory=dict)
     # 422 answered and the INVITE retried (same dialog, or a later leg of the call):
     # (call, the 422's leg, the first INVITE, the 422, the retried INVITE)
@@ -236,19 +258,30 @@ def _retried_422(
     for record in leg.messages:
         msg = record.msg
         if msg.is_request:
-            if msg.method != "INVITE":
+            if msg.method != "INVITE" or record.retransmission:
                 continue
             if invite is None:
                 invite = record
-            elif reply is not None:
-                return invite, reply, record
+            elif reply is not None and msg.cseq != invite.msg.cseq:
+                return invite, reply, record  # a new transaction, not the INVITE resent
         elif reply is None and msg.status == 422 and msg.cseq_method == "INVITE":
             reply = record
     if invite is None or reply is None:
         return None
+    # A later leg of the call is the retry only towards the same gateway (or address),
+    # with a larger Session-Expires: another route tried after the 422 is a failover.
+    offered = invite.msg.session_expires or 0
+    far_end = leg.dst.rpartition(":")[0]
     for other in later:
+        if other.gateway != leg.gateway and other.dst.rpartition(":")[0] != far_end:
+            continue
         retry = first_request(other)
-        if retry is not None and retry.ts >= reply.ts:
+        if (
+            retry is not None
+            and not retry.retransmission
+            and retry.ts >= reply.ts
+            and (retry.msg.session_expires or 0) > offered
+        ):
             return invite, reply, retry
     return None
 
@@ -328,7 +361,12 @@ def scan_calls(snap: EngineSnapshot, max_call_seconds: float, recent_seconds: fl
                 if b.answered is not None:
                     continue  # (a leg left unanswered counts too: the switch moved on)
                 for later in bs:
-                    if later is not b and later.answered is not None and later.start >= b.start:
+                    if (
+                        later is not b
+                        and later.answered is not None
+                        and later.start >= b.start
+                        and later.gateway != b.gateway  # the next route, not a retry
+                    ):
                         facts.rescued[b.call_id] = later
                         break
         if answered_call and len(legs) > 1:
@@ -355,6 +393,13 @@ def _pair_422_retries(snap: EngineSnapshot, facts: CallFacts) -> None:
         pair = (call.caller, call.callee)
         if pair in wanted:
             later.setdefault(pair, []).append(call)
+    # Per pair, the calls in start order and their starts: each 422 looks only at the
+    # calls that started within RETRY_422_SECONDS after it (bisect), not at all of them
+    # (a load test repeats one caller and callee for 100,000 calls).
+    starts: dict[tuple[str, str], list[float]] = {}
+    for pair, group in later.items():
+        group.sort(key=lambda c: c.start)
+        starts[pair] = [c.start for c in group]
     still: list[tuple[CallView, LegView]] = []
     for call, leg in facts.rejected_422:
         invite = first_request(leg)
@@ -362,8 +407,13 @@ def _pair_422_retries(snap: EngineSnapshot, facts: CallFacts) -> None:
         retry = None
         if invite is not None and reply is not None:
             offered = invite.msg.session_expires or 0
-            for other in later.get((call.caller, call.callee), ()):
-                if other is call or not 0 <= other.start - reply.ts <= RETRY_422_SECONDS:
+            pair = (call.caller, call.callee)
+            group = later.get(pair, [])
+            times = starts.get(pair, [])
+            lo = bisect.bisect_left(times, reply.ts)
+            hi = bisect.bisect_right(times, reply.ts + RETRY_422_SECONDS)
+            for other in group[lo:hi]:
+                if other is call:
                     continue
                 legs = [b for b in other.legs if b.gateway == leg.gateway] or list(other.legs)
                 first = first_request(legs[0]) if legs else None
@@ -379,7 +429,15 @@ def _pair_422_retries(snap: EngineSnapshot, facts: CallFacts) -> None:
 
 # The call facts of the latest snapshot: a diagnosis and the checklists run right after
 # it on the same (immutable) snapshot walk its calls once. Facts are read, never changed.
-_LAST_FACTS: tuple[EngineSnapshot, tuple[float, float], CallFacts] | None = None
+# The snapshot is held by a weak reference whose callback drops the facts with it, so
+# the cache never keeps a snapshot's calls alive.
+_LAST_FACTS: tuple[weakref.ref[EngineSnapshot], tuple[float, float], CallFacts] | None = None
+
+
+def _forget_facts(ref: weakref.ref[EngineSnapshot]) -> None:
+    global _LAST_FACTS
+    if _LAST_FACTS is not None and _LAST_FACTS[0] is ref:
+        _LAST_FACTS = None
 
 
 class Context:
@@ -407,10 +465,10 @@ class Context:
         s = self.settings
         key = (s.max_call_seconds, s.recent_seconds)
         last = _LAST_FACTS
-        if self.reuse_facts and last is not None and last[0] is self.snap and last[1] == key:
+        if self.reuse_facts and last is not None and last[0]() is self.snap and last[1] == key:
             return last[2]  # the checklists after a diagnosis of the same snapshot
         facts = scan_calls(self.snap, s.max_call_seconds, s.recent_seconds)
-        _LAST_FACTS = (self.snap, key, facts)
+        _LAST_FACTS = (weakref.ref(self.snap, _forget_facts), key, facts)
         return facts
 
     @property
@@ -445,16 +503,77 @@ class Context:
         return flag_sources(self)
 
     @cached_property
+    def corroborated(self) -> frozenset[str]:
+        """The sources of `scan.distributed_guessing` whose guessing something besides
+        their few failures shows: an account refused from several of them, a scanner
+        signature, more than one account tried. The others may be phones with a wrong
+        password: reported, never advised to be blocked."""
+        from vostui.diagnose.rules.scanners import corroborated
+
+        return corroborated(self)
+
+    def block_advised(self, ip: str) -> bool:
+        """May a finding or a checklist step advise blocking this flagged source?"""
+        if self.peers.verdict(ip).legitimate:
+            return False
+        rules = self.flagged.get(ip, ())
+        if rules == ("scan.distributed_guessing",):
+            return ip in self.corroborated
+        return True
+
+    @cached_property
     def attackers(self) -> frozenset[str]:
         """IPs the scanner rules report as guessing, enumerating or scanning:
-        registration rules fold their failures there."""
+        registration rules fold their failures there (not the uncorroborated sources
+        of a distributed guess: their failing accounts are theirs to fix)."""
         folding = {
             "scan.brute_force",
             "scan.enumeration",
             "scan.signature",
             "scan.distributed_guessing",
         }
-        return frozenset(ip for ip, rules in self.flagged.items() if folding & set(rules))
+        return frozenset(
+            ip
+            for ip, rules in self.flagged.items()
+            if folding & set(rules)
+            and (rules != ("scan.distributed_guessing",) or ip in self.corroborated)
+        )
+
+    @cached_property
+    def calls_by_source(self) -> dict[str, list[str]]:
+        """Call keys by the IP that sent the call's first INVITE (its first leg)."""
+        out: dict[str, list[str]] = {}
+        for call in self.snap.calls:
+            if call.legs:
+                out.setdefault(call.legs[0].src.rpartition(":")[0], []).append(call.key)
+        return out
+
+    @cached_property
+    def _gateway_views(self) -> dict[str, Any]:
+        return {g.name: g for g in self.snap.gateways}
+
+    def configured_gateway(self, name: str) -> bool:
+        """A gateway named in the config (or within its addresses), not an address that
+        merely sent or received calls."""
+        view = self._gateway_views.get(name)
+        address = view.address if view is not None else name
+        if view is not None and view.name != view.address:
+            return True  # the engine named it from the config
+        if address in self.settings.gateways:
+            return True
+        try:
+            addr = ipaddress.ip_address(address)
+        except ValueError:
+            return False
+        return any(addr in net for net in self._gateway_networks)
+
+    def answered_before(self, name: str) -> bool:
+        """Has this gateway answered any call in the data (the engine's count, which
+        outlives evicted calls, or a leg still in the snapshot)?"""
+        view = self._gateway_views.get(name)
+        if view is not None and view.answered:
+            return True
+        return any(leg.answered is not None for _c, leg in self.legs_by_gateway.get(name, ()))
 
     def trusted(self, ip: str) -> bool:
         return ip in self.settings.trusted_ips

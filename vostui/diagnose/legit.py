@@ -3,29 +3,44 @@ rule, the block advice and `vostui analyze`'s suspicious sources use.
 
 Criteria (docs/doctor-json.md, "Legitimate devices and block advice"):
 
+Refusals of an account from a source are the credentialed ones (a 403, or a 401/407
+to a REGISTER that carried credentials, unless it only asked for a fresh nonce:
+stale=true) before the account was first accepted, counted
+by the engine in full (`RegistrationView.refused`), never pushed out of the history
+by later refreshes. They come at **guessing pace** when, in their densest stretch,
+`register_loop` (3) of them came less than `GUESS_INTERVAL` (10 s) apart on average,
+or `brute_force_failures` (10) of them less than `SLOW_GUESS_INTERVAL` (20 s) apart on
+average. A device with a wrong password retries at its retry or registration interval
+(30 s and more on most phones; RFC 5626's back-off starts between 15 and 30 s) until
+someone fixes it; a guesser tries the next password at once, or paces itself just
+under a per-source limit, and a pause between bursts does not hide a burst.
+
 A source is **compromised** (fraud succeeded, direct evidence) when an account was
 accepted (200 to REGISTER) from it and
   - the source carries a scanner signature (User-Agent, SIPVicious shapes), or
-  - that account was refused `register_loop` (3) or more times with credentials from
-    the same source, less than 10 s apart, before it was accepted (its password was
-    guessed; a device retrying at its registration interval until someone fixes its
-    password is not), or
+  - that account was refused `register_loop` (3) or more times at guessing pace from
+    the same source before it was accepted (its password was guessed), or
   - the source collected `brute_force_failures` (10) authentication failures and the
     accounts accepted from it are fewer than a quarter of the accounts it tried;
-or when calls placed from a source with that many authentication failures (and no
-fair share of accepted accounts) were answered.
+or when calls placed from a source with that many authentication failures (and fewer
+than a quarter of its accounts accepted) were answered.
 
 A source is a **legitimate device** (never advised to be blocked, never a scanner
 critical) when it is not compromised, carries no scanner signature, and one of:
   - it is a configured gateway, a trusted address, or the softswitch itself;
-  - accounts registered from it were accepted at their first challenge, and they are
-    at least a quarter of the accounts it tried (a PBX or phone bank with a few wrong
-    passwords or unknown accounts);
-  - it placed or answered calls that were answered (and did not collect
-    `brute_force_failures` authentication failures);
+  - accounts registered from it were accepted at their first challenge (no refusal
+    before their 200 but, at most, one: an old nonce some registrars refuse without
+    stale=true), they are at least a quarter of the accounts it tried, and no
+    account it never got accepted was refused `register_loop` times at guessing pace
+    (a PBX or phone bank with a few wrong passwords or unknown accounts, not a guesser
+    that registers its own account too);
+  - it placed or answered calls that were answered, did not collect
+    `brute_force_failures` authentication failures and tried fewer than
+    `enumeration_accounts` (20) accounts;
   - it sends keepalives: OPTIONS are most of its requests, no authentication failed,
-    each target is pinged every 5 s or slower on average and, when the source was seen
-    for 300 s or more, at least twice. vostui keeps a count and a time span per source,
+    fewer than `enumeration_accounts` targets (To users), each pinged at least twice
+    and every 5 s or slower on average, and its OPTIONS rate (now and over its span)
+    under half `options_flood_rate`. vostui keeps a count and a time span per source,
     not each interval, so "steady" is judged on the mean interval.
 
 Anything else that a scanner rule flags is suspicious, and the advice to block it is
@@ -41,12 +56,18 @@ from functools import cached_property
 from typing import Any
 
 from vostui.diagnose.settings import Settings
+from vostui.engine.registrations import stale
 from vostui.engine.snapshot import EngineSnapshot, RegistrationAttempt, RegistrationView, SourceView
 
 ACCEPTED_SHARE = 0.25  # accepted accounts, of those tried, for a device (and not a guesser)
-GUESS_INTERVAL = 10.0  # seconds between refused attempts on one account: guessing
+GUESS_INTERVAL = 10.0  # seconds between refusals of one account in a burst: guessing
+SLOW_GUESS_INTERVAL = 20.0  # ... over `brute_force_failures` refusals: paced guessing
+# Refusals an account may have before its 200 and still count as accepted at its first
+# challenge: a capture that starts mid-life catches refreshes sent with the old nonce,
+# which some registrars refuse with a plain 401 (no stale=true) before the resend.
+FIRST_CHALLENGE_SLACK = 1
 KEEPALIVE_MIN_SECONDS = 5.0  # mean interval per pinged target
-KEEPALIVE_REPEAT_SPAN = 300.0  # over this span a keepalive pings each target again
+KEEPALIVE_RATE_SHARE = 0.5  # a keepalive's OPTIONS rate stays under this share of a flood
 
 
 def ip_of(source: str) -> str:
@@ -66,26 +87,65 @@ def accepted(reg: RegistrationView) -> bool:
 
 
 def _credentialed(attempt: RegistrationAttempt) -> bool:
+    """The REGISTER carried credentials and the answer did not just ask for a fresh
+    nonce (stale=true)."""
+    sent = False
     for record in attempt.messages:
         msg = record.msg
         if msg.is_request:
-            return bool(msg.header("authorization") or msg.header("proxy-authorization"))
-    return False
+            sent = sent or bool(msg.header("authorization") or msg.header("proxy-authorization"))
+        elif msg.status == attempt.code and stale(msg):
+            return False
+    return sent
 
 
-def failures_before_success(reg: RegistrationView) -> tuple[int, float]:
-    """Refusals with credentials (401/407 to an authenticated REGISTER, or 403) before
-    the first 200 of this account from this source (all of them when none), and the
-    mean time between them (0 for fewer than two)."""
-    times = []
+def refusals(reg: RegistrationView) -> tuple[int, tuple[float, ...], float, float]:
+    """(count, times of the latest ones, first, last) of the credentialed refusals (403,
+    or 401/407 to an authenticated REGISTER) of this account from this source before
+    its first 200. The engine counts them in full; a view it did not build (a test's)
+    falls back on the history."""
+    if reg.refused is not None:
+        times = reg.refused_times
+        first = reg.refused_first if reg.refused_first is not None else 0.0
+        last = reg.refused_last if reg.refused_last is not None else first
+        return reg.refused, times, first, last
+    found = []
     for attempt in reg.history:
         if attempt.code == 200:
             break
         if attempt.code == 403 or (attempt.code in (401, 407) and _credentialed(attempt)):
-            times.append(attempt.ts)
-    if len(times) < 2:
-        return len(times), 0.0
-    return len(times), (times[-1] - times[0]) / (len(times) - 1)
+            found.append(attempt.ts)
+    if not found:
+        return 0, (), 0.0, 0.0
+    return len(found), tuple(found), found[0], found[-1]
+
+
+def _dense(times: tuple[float, ...], count: int, span: float, k: int, interval: float) -> bool:
+    """`k` consecutive refusals less than `interval` apart on average: in the densest
+    stretch of the latest `times`, or over all `count` of them (first to last)."""
+    if k <= 1:
+        return count >= 1
+    if count < k:
+        return False
+    limit = (k - 1) * interval
+    for n in range(len(times) - k + 1):
+        if times[n + k - 1] - times[n] < limit:
+            return True
+    return span < (count - 1) * interval
+
+
+def guessed(reg: RegistrationView, settings: Settings) -> int:
+    """The refusals of this account before its first 200 when they came at guessing pace
+    (see the module docstring), else 0."""
+    count, times, first, last = refusals(reg)
+    if count < settings.register_loop:
+        return 0
+    span = last - first
+    if _dense(times, count, span, settings.register_loop, GUESS_INTERVAL):
+        return count
+    if _dense(times, count, span, settings.brute_force_failures, SLOW_GUESS_INTERVAL):
+        return count
+    return 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,8 +239,15 @@ class Peers:
         tried = max(source.accounts_tried if source else 0, len({r.account for r in regs}))
         signed = source is not None and bool(source.signatures)
         guessing = source is not None and source.auth_failures >= s.brute_force_failures
-        # A PBX or phone bank: a fair share of its accounts accepted.
-        device_regs = bool(ok) and len(ok) >= ACCEPTED_SHARE * max(tried, 1)
+        share = len(ok) >= ACCEPTED_SHARE * max(tried, 1)  # a fair share accepted
+        # A PBX or phone bank: a fair share of its accounts accepted at their first
+        # challenge, and no account it never got accepted guessed at.
+        clean = [r for r in ok if refusals(r)[0] <= FIRST_CHALLENGE_SLACK]
+        device_regs = (
+            bool(clean)
+            and len(clean) >= ACCEPTED_SHARE * max(tried, 1)
+            and not any(guessed(r, s) for r in regs if not accepted(r))
+        )
         placed = self.answered_placed.get(ip, 0)
         names = ", ".join(r.account for r in ok[:3])
         compromised = ""
@@ -191,16 +258,14 @@ class Peers:
             )
         if not compromised:
             for reg in ok:
-                before, interval = failures_before_success(reg)
-                # A guesser tries the next password at once; a device with a wrong
-                # password retries at its registration interval, then gets fixed.
-                if before >= s.register_loop and interval < GUESS_INTERVAL:
+                before = guessed(reg, s)
+                if before:
                     compromised = (
                         f"{reg.account} accepted after {before} refused attempts with "
-                        "credentials from the same source"
+                        "credentials from the same source, at guessing pace"
                     )
                     break
-        if not compromised and guessing and not device_regs and source is not None:
+        if not compromised and guessing and not share and source is not None:
             if ok:
                 compromised = (
                     f"{names} accepted after {source.auth_failures} authentication failures "
@@ -218,11 +283,12 @@ class Peers:
             return Verdict(f"{ip} is {configured}", "")
         if device_regs:
             return Verdict(
-                f"{len(ok)} of {tried} account(s) from {ip} accepted at their first challenge",
+                f"{len(clean)} of {tried} account(s) from {ip} accepted at their first challenge",
                 "",
             )
         answered = placed + self.answered_taken.get(ip, 0)
-        if answered and not guessing:
+        few = source is None or source.accounts_tried < s.enumeration_accounts
+        if answered and not guessing and few:
             return Verdict(f"{ip} has {answered} answered call leg(s)", "")
         keepalive = self._keepalive(source)
         if keepalive:
@@ -230,22 +296,27 @@ class Peers:
         return Verdict("", "")
 
     def _keepalive(self, source: SourceView | None) -> str:
-        """OPTIONS pings: most of the requests, no failed authentication, each target
-        pinged once per `KEEPALIVE_MIN_SECONDS` or slower on average, and, over a span
-        long enough to see it (`KEEPALIVE_REPEAT_SPAN`), each target pinged again."""
+        """OPTIONS pings: most of the requests, no failed authentication, fewer than
+        `enumeration_accounts` targets, each pinged at least twice and once per
+        `KEEPALIVE_MIN_SECONDS` or slower on average, and the OPTIONS rate (now, and
+        over the source's span) under `KEEPALIVE_RATE_SHARE` of `options_flood_rate`."""
         if source is None or source.auth_failures:
             return ""
+        s = self.settings
         options = source.count("OPTIONS")
         total = sum(n for _m, n in source.counts)
         targets = max(1, source.accounts_tried)
-        if options < 2 or options * 2 < total or options < targets:
+        if options < 2 * targets or options * 2 < total:
+            return ""  # a sweep pings each target once
+        if source.accounts_tried >= s.enumeration_accounts:
             return ""
         span = source.last_seen - source.first_seen
+        rate = max(source.rate("OPTIONS"), options / max(span, 1.0))
+        if rate >= KEEPALIVE_RATE_SHARE * s.options_flood_rate:
+            return ""
         per_target = span * targets / options
         if per_target < KEEPALIVE_MIN_SECONDS:
             return ""
-        if span >= KEEPALIVE_REPEAT_SPAN and options < 2 * targets:
-            return ""  # a slow sweep: a keepalive would have come back by now
         return (
             f"{source.ip} sends keepalives: {options} OPTIONS to {targets} target(s), "
             f"one every {per_target:.0f} s per target"

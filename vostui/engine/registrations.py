@@ -7,10 +7,19 @@ attempts. The final response sets the state:
     no final response within 32 s, or none to 4 retransmissions (7.5 s): timeout
 `challenge_loop` counts consecutive attempts that carried credentials and were
 challenged again: the mark of a wrong password.
+
+`history` keeps the latest `HISTORY` attempts only, so the refusals before the
+account was first accepted are counted apart, uncapped: `refused` (a 403, or a
+401/407 to a REGISTER that carried credentials and not stale=true, before the first
+200), the times of
+the first and latest of them, and the times of the latest `REFUSED_TIMES` (enough to
+find their densest stretch). Refreshes after the 200 never push them out: a cracked
+account stays cracked.
 """
 
 from __future__ import annotations
 
+from collections import deque
 from dataclasses import dataclass, field
 
 from vostui.engine.dialog import TIMER_B
@@ -19,6 +28,7 @@ from vostui.sip.addr import is_private
 from vostui.sip.message import SipMessage
 
 HISTORY = 20
+REFUSED_TIMES = 32  # times of the latest refusals before the first 200
 GIVE_UP_RETRANSMISSIONS = 4  # sent 5 times, 7.5 s, no answer: nobody is answering
 MESSAGES_PER_ATTEMPT = 8
 STATE_BY_CODE = {401: "challenged", 407: "challenged", 403: "forbidden", 404: "not_found"}
@@ -57,6 +67,11 @@ class Registration:
     user_agent: str = ""
     last_seen: float = 0.0
     history: list[Attempt] = field(default_factory=list)
+    accepted: bool = False  # a 200 came at least once
+    refused: int = 0  # credentialed refusals before the first 200
+    refused_first: float | None = None
+    refused_last: float | None = None
+    refused_times: deque[float] = field(default_factory=lambda: deque(maxlen=REFUSED_TIMES))
     dirty: bool = True
     cached: RegistrationView | None = None
 
@@ -109,7 +124,16 @@ class Registration:
             return
         attempt.code = code
         self.last_code = code
+        if not self.accepted and (
+            code == 403 or (code in (401, 407) and attempt.authorized and not stale(msg))
+        ):
+            self.refused += 1
+            if self.refused_first is None:
+                self.refused_first = attempt.ts
+            self.refused_last = attempt.ts
+            self.refused_times.append(attempt.ts)
         if code < 300:
+            self.accepted = True
             expires = _granted_expires(msg, attempt.expires)
             attempt.expires = expires
             self.expires = expires
@@ -163,9 +187,23 @@ class Registration:
             first_seen=self.first_seen,
             last_seen=self.last_seen,
             history=tuple(attempt.view() for attempt in self.history),
+            refused=self.refused,
+            refused_first=self.refused_first,
+            refused_last=self.refused_last,
+            refused_times=tuple(self.refused_times),
         )
         self.dirty = False
         return self.cached
+
+
+def stale(msg: SipMessage) -> bool:
+    """A 401/407 that says only the nonce was stale (RFC 7616 stale=true): the
+    credentials were right, the UA resends them with the new nonce. Not a refusal."""
+    for name in ("www-authenticate", "proxy-authenticate"):
+        for value in msg.header_all(name):
+            if "stale=true" in value.lower().replace(" ", "").replace('"', ""):
+                return True
+    return False
 
 
 def _requested_expires(msg: SipMessage) -> int | None:

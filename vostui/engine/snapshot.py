@@ -186,6 +186,13 @@ class RegistrationView:
     first_seen: float
     last_seen: float
     history: tuple[RegistrationAttempt, ...]
+    # Credentialed refusals (403, or 401/407 to a REGISTER with credentials) before the
+    # first 200, uncapped (None: not counted, a view not built by the engine), the
+    # times of the first and latest, and of the latest few (engine.registrations).
+    refused: int | None = None
+    refused_first: float | None = None
+    refused_last: float | None = None
+    refused_times: tuple[float, ...] = ()
 
     @property
     def failing(self) -> bool:
@@ -246,7 +253,7 @@ class Counters:
     dropped: tuple[tuple[str, int], ...] = ()  # (what, count)
 
 
-@dataclass(slots=True, frozen=True)
+@dataclass(slots=True, frozen=True, weakref_slot=True)  # the diagnosis caches by weakref
 class EngineSnapshot:
     version: int
     now: float  # packet time of the latest message

@@ -11,7 +11,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from statistics import median
 
-from vostui.diagnose.context import Context, call_line, find, is_invite_response, message_line
+from vostui.diagnose.context import (
+    Context,
+    call_line,
+    find,
+    gave_up,
+    is_invite_response,
+    message_line,
+)
 from vostui.diagnose.finding import (
     CAPTURE,
     CRITICAL,
@@ -132,6 +139,12 @@ def _finished(leg: LegView) -> bool:
     return leg.answered is not None or leg.state in ENDED
 
 
+def _scanner(ctx: Context, gateway: str) -> bool:
+    """A "gateway" that is a source the scanner rules report (an INVITE flood, a
+    guesser placing calls): its refused calls are the attack's, not a route's."""
+    return gateway in ctx.flagged
+
+
 def _final_record(leg: LegView) -> MessageRecord | None:
     code = leg.final_code
     if not code:
@@ -144,6 +157,8 @@ def failures(ctx: Context) -> list[Finding]:
     rescued = ctx.calls.rescued
     out = []
     for gateway, items in ctx.recent_by_gateway.items():
+        if _scanner(ctx, gateway):
+            continue
         recent = [(c, leg) for c, leg in items if _finished(leg)]
         if not recent:
             continue
@@ -226,6 +241,8 @@ def asr_drop(ctx: Context) -> list[Finding]:
     out = []
     rescued = ctx.calls.rescued
     for gateway, items in ctx.legs_by_gateway.items():
+        if _scanner(ctx, gateway):
+            continue
         # a leg whose call completed on the next route is gateway.failover's
         done = [(c, leg) for c, leg in items if _finished(leg) and leg.call_id not in rescued]
         if len(done) < s.asr_recent_calls + s.asr_baseline_min:
@@ -397,7 +414,7 @@ def short_calls(ctx: Context) -> list[Finding]:
         # Within the stretch: the calls before the first short one were long.
         first_short = min(leg.start for _c, leg in short)
         lead = [leg for _c, leg in talked if leg.start < first_short]
-        if len(lead) >= 3 and not rose:
+        if len(lead) >= s.min_calls and not rose and not chronic:
             rose = True
             lines.append(f"the {len(lead)} answered calls before the first short one lasted longer")
         cut = sum(1 for _c, leg in short if _far_end_bye(leg))
@@ -491,6 +508,8 @@ def low_asr(ctx: Context) -> list[Finding]:
     rescued = ctx.calls.rescued
     out = []
     for gateway, items in ctx.recent_by_gateway.items():
+        if _scanner(ctx, gateway):
+            continue
         done = [(c, leg) for c, leg in items if _finished(leg) and leg.call_id not in rescued]
         if len(done) < s.min_calls:
             continue
@@ -505,9 +524,13 @@ def low_asr(ctx: Context) -> list[Finding]:
         ]
         lines += [call_line(call, ctx.now) for call, _leg in failed[-EXAMPLES:]]
         codes = sorted({leg.final_code for _c, leg in failed if leg.final_code})
-        # Broken now: nothing answered, and mostly for faults, not busy or cancelled.
+        # Broken now: nothing answered, and mostly for faults, not busy or cancelled;
+        # and a route: a configured gateway, or one that answered calls before. An
+        # unknown address whose calls are all refused may be a caller dialling
+        # nonsense or a probe, not a route that broke.
         callers = sum(1 for _c, leg in failed if leg.final_code in CALLERS_CODES)
-        broken = asr == 0 and callers * 2 < len(failed)
+        route = ctx.configured_gateway(gateway) or ctx.answered_before(gateway)
+        broken = asr == 0 and callers * 2 < len(failed) and route
         out.append(
             Finding(
                 rule="gateway.low_asr",
@@ -537,16 +560,29 @@ def low_asr(ctx: Context) -> list[Finding]:
                 codes=tuple(codes),
             )
         )
-    out += _low_asr_overall(ctx)
+    out += _low_asr_overall(ctx, bool(out))
     return out
 
 
-def _low_asr_overall(ctx: Context) -> list[Finding]:
-    """All calls of the recent stretch, when their failures spread over gateways."""
+LOW_ASR_NOTICE_CALLS = 5  # calls before a low answer rate overall is worth a notice
+
+
+def _low_asr_overall(ctx: Context, per_gateway_found: bool) -> list[Finding]:
+    """All calls of the recent stretch (less those placed by sources the scanner rules
+    report): a warning when their failures spread over gateways; else, when no
+    gateway's own finding says it, a notice from `LOW_ASR_NOTICE_CALLS` calls (a low
+    answer rate is always a finding)."""
     s = ctx.settings
     since = ctx.now - s.recent_seconds
-    calls = [c for c in ctx.snap.calls if c.start >= since and (c.answered or c.ended)]
-    if len(calls) < s.min_calls:
+    flagged = ctx.flagged
+    calls = [
+        c
+        for c in ctx.snap.calls
+        if c.start >= since
+        and (c.answered or c.ended or any(gave_up(leg) for leg in c.legs))
+        and not (c.legs and c.legs[0].src.rpartition(":")[0] in flagged)
+    ]
+    if len(calls) < min(LOW_ASR_NOTICE_CALLS, s.min_calls):
         return []
     failed = [c for c in calls if c.answered is None]
     asr = 1 - len(failed) / len(calls)
@@ -556,11 +592,16 @@ def _low_asr_overall(ctx: Context) -> list[Finding]:
     for call in failed:
         via = call.routing_gateway or call.mapping_gateway or call.legs[-1].gateway or "?"
         per_gateway.setdefault(via, []).append(call)
-    if len(per_gateway) < 2:
-        return []  # one gateway: its own finding says it all
+    if len(calls) >= s.min_calls and len(per_gateway) >= 2:
+        severity = WARNING
+    elif per_gateway_found:
+        return []  # the gateway's own finding says it all
+    else:
+        severity = NOTICE
     legs = [(c, c.legs[-1]) for c in failed]
     lines = [
-        f"ASR {asr:.0%}: {len(calls) - len(failed)} of {len(calls)} calls answered",
+        f"ASR {asr:.0%}: {len(calls) - len(failed)} of {len(calls)} calls answered"
+        + ("" if severity == WARNING else f" (limit {s.low_asr:.0%}; few calls: a notice)"),
         *breakdown(legs, len(calls)),
         "by gateway: "
         + ", ".join(
@@ -571,7 +612,7 @@ def _low_asr_overall(ctx: Context) -> list[Finding]:
     return [
         Finding(
             rule="gateway.low_asr",
-            severity=WARNING,
+            severity=severity,
             title=f"all calls: ASR {asr:.0%}, {len(failed)} of {len(calls)} not answered",
             affected=Affected(CAPTURE, "calls"),
             evidence=evidence(lines),
@@ -580,8 +621,8 @@ def _low_asr_overall(ctx: Context) -> list[Finding]:
             fix="Fix the largest failure class at the gateway with the most failures first.",
             **covering(call.key for call in reversed(failed)),
             count=len(failed),
-            first=failed[0].start,
-            last=failed[-1].start,
+            first=failed[0].start if failed else None,
+            last=failed[-1].start if failed else None,
             codes=tuple(sorted({c.final_code for c in failed if c.final_code})),
         )
     ]

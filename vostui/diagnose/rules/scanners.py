@@ -8,6 +8,7 @@ severity to "notice" when it does; without host data it says "not checked".
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Iterable
 from typing import Any
 
 from vostui.diagnose.context import Context
@@ -26,6 +27,7 @@ from vostui.diagnose.finding import (
     evidence,
     refs,
 )
+from vostui.diagnose.legit import accepted
 from vostui.diagnose.settings import Settings
 from vostui.engine.snapshot import EngineSnapshot, SourceView
 
@@ -156,11 +158,7 @@ def _finding(
         title += " (the firewall already drops it)"
     if verdict.legitimate:
         lines = [f"legitimate device: {verdict.legitimate}; no block advised", *lines]
-    registered = [
-        r.account
-        for r in ctx.peers.registrations.get(source.ip, ())
-        if r.state == "ok" or any(a.code == 200 for a in r.history)
-    ]
+    registered = [r.account for r in ctx.peers.registrations.get(source.ip, ()) if accepted(r)]
     reg_refs = [
         Ref(registration=(r.account, r.source)) for r in ctx.peers.registrations.get(source.ip, ())
     ]
@@ -194,12 +192,7 @@ def _finding(
 def _call_refs(ctx: Context, ip: str) -> list[Ref]:
     """The calls placed from a source (a scanner's INVITE probes, a cracked account's
     calls), so the call list can mark them."""
-    out = []
-    for call in ctx.snap.calls:
-        first = call.legs[0] if call.legs else None
-        if first is not None and first.src.rpartition(":")[0] == ip:
-            out.append(Ref(call=call.key))
-    return out
+    return [Ref(call=key) for key in ctx.calls_by_source.get(ip, ())]
 
 
 def _wanted(ctx: Context) -> list[SourceView]:
@@ -285,18 +278,41 @@ def _distributed(ctx: Context, flagged: dict[str, tuple[str, ...]]) -> list[str]
         few[source.ip] = source
     if len(few) < s.distributed_sources:
         return []
-    by_account: dict[str, set[str]] = {}
-    for ip in few:
-        for reg in ctx.peers.registrations.get(ip, ()):
-            if reg.challenge_loop or reg.last_code == 403:
-                by_account.setdefault(reg.account, set()).add(ip)
-    shared = {ip for ips in by_account.values() if len(ips) >= s.distributed_sources for ip in ips}
+    shared = _shared(ctx, few)
     light = [ip for ip, src in few.items() if src.auth_failures <= s.register_loop]
     if len(light) >= s.distributed_sources and (
         sum(few[ip].auth_failures for ip in light) >= s.brute_force_failures
     ):
         shared.update(light)
     return [ip for ip in few if ip in shared]
+
+
+def _shared(ctx: Context, ips: Iterable[str]) -> set[str]:
+    """Of `ips`, those refused with credentials on an account that `distributed_sources`
+    (3) of them were refused on."""
+    by_account: dict[str, set[str]] = {}
+    for ip in ips:
+        for reg in ctx.peers.registrations.get(ip, ()):
+            if reg.challenge_loop or reg.last_code == 403:
+                by_account.setdefault(reg.account, set()).add(ip)
+    n = ctx.settings.distributed_sources
+    return {ip for group in by_account.values() if len(group) >= n for ip in group}
+
+
+def corroborated(ctx: Context) -> frozenset[str]:
+    """See `Context.corroborated` (a source that cracked an account is one too)."""
+    ips = [ip for ip, rules in ctx.flagged.items() if "scan.distributed_guessing" in rules]
+    shared = _shared(ctx, ips)
+    out = set()
+    for ip in ips:
+        source = ctx.sources.get(ip)
+        if (
+            ip in shared
+            or ctx.peers.verdict(ip).compromised
+            or (source is not None and (source.signatures or source.accounts_tried > 1))
+        ):
+            out.add(ip)
+    return frozenset(out)
 
 
 def _flagged(ctx: Context, rule: str) -> list[SourceView]:
@@ -482,7 +498,57 @@ def distributed_guessing(ctx: Context) -> list[Finding]:
         for reg in ctx.peers.registrations.get(ip, ())
     ]
     cracked = [src.ip for src in sources if ctx.peers.verdict(src.ip).compromised]
-    blocks = " ; ".join(f"iptables -I INPUT -s {src.ip} -j DROP" for src in sources[:5])
+    proven = [src for src in sources if src.ip in ctx.corroborated]
+    first = min(src.first_seen for src in sources)
+    last = max(src.last_seen for src in sources)
+    if not proven:
+        # Each source retried one account of its own a few times, and no account was
+        # refused from several of them: customers' phones with a wrong password look
+        # just like this. Reported, never advised to be blocked.
+        return [
+            Finding(
+                rule="scan.distributed_guessing",
+                severity=NOTICE,
+                title=(
+                    f"possible slow password guessing from {len(sources)} sources, "
+                    f"{failures} failures (each source one account of its own)"
+                ),
+                affected=Affected(CAPTURE_KIND, "sources"),
+                evidence=evidence(
+                    [
+                        *lines,
+                        "not corroborated: no account refused from several of them, no "
+                        "scanner signature, no source that tried more than one account",
+                    ]
+                ),
+                cause=(
+                    "Several addresses each had a few refused authentications. Phones "
+                    "with a wrong password look like this; so does guessing spread over "
+                    "many addresses, each trying one account slowly."
+                ),
+                check=(
+                    "Do these accounts belong to the devices at these addresses (the "
+                    "customers' phones)? The registrar's log for them; do more sources "
+                    "appear over time?"
+                ),
+                fix=(
+                    "Do not block on this alone: fix the passwords on the devices if they "
+                    "are your customers'; allow REGISTER only from the networks your users "
+                    "are in and use long random SIP passwords."
+                ),
+                refs=refs(refs_),
+                count=failures,
+                first=first,
+                last=last,
+                codes=(401, 403),
+            )
+        ]
+    blocks = " ; ".join(f"iptables -I INPUT -s {src.ip} -j DROP" for src in proven[:5])
+    if len(proven) < len(sources):
+        lines.append(
+            "corroborated (refused on a shared account, a scanner signature, several "
+            "accounts tried, or cracked): " + ", ".join(src.ip for src in proven[:8])
+        )
     return [
         Finding(
             rule="scan.distributed_guessing",
@@ -508,8 +574,8 @@ def distributed_guessing(ctx: Context) -> list[Finding]:
             ),
             refs=refs(refs_),
             count=failures,
-            first=min(src.first_seen for src in sources),
-            last=max(src.last_seen for src in sources),
+            first=first,
+            last=last,
             codes=(401, 403),
         )
     ]
