@@ -106,8 +106,9 @@ async def test_unanswered_invite_is_timed_out_after_the_file_and_not_active() ->
         assert "0 active, 7 total" in text
         assert "!timed_out" in text and "setup" not in text
         assert "failed calls 4xx 5 5xx 1 timeout 1" in text  # the alerts strip counts it
-        assert why_of(app, "1-9438@127.0.0.21") == "timed out"
-        assert why_of(app, "1-9313@127.0.0.21") == "503 127.0.0.52"
+        # its own state first, then the finding that names it (0 of 7 answered: low ASR)
+        assert why_of(app, "1-9438@127.0.0.21") == "timed out, low asr"
+        assert why_of(app, "1-9313@127.0.0.21") == "503 127.0.0.52, low asr"
 
         await pilot.press("p")
         await pilot.pause()
