@@ -40,6 +40,25 @@ CPU_WARN = 90.0  # percent, all cores
 FAILED_LOGINS_MIN = 10  # failed logins (ssh, web) from one IP in the logs
 CONNTRACK_WARN = 0.70
 CONNTRACK_CRITICAL = 0.90
+# Callee prefixes of premium-rate, satellite and shared-cost ranges commonly abused in
+# toll fraud (IRSF), as dialled: a starting list, to adapt to the operator's market.
+# fraud.premium_calls also counts any international number (leading 00 or +) from a
+# compromised source; these name the worst of them and catch national premium ranges.
+PREMIUM_PREFIXES = (
+    "00881",  # Global Mobile Satellite System (Iridium, Globalstar)
+    "+881",
+    "00882",  # International Networks (shared, revenue-share favourites)
+    "+882",
+    "00883",
+    "+883",
+    "00870",  # Inmarsat
+    "+870",
+    "00252",  # Somalia
+    "+252",
+    "900",  # national premium rate (900, 1900, 0900 by country)
+    "1900",
+    "0900",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +91,7 @@ class Settings:
     failed_logins_min: int = FAILED_LOGINS_MIN
     conntrack_warn: float = CONNTRACK_WARN
     conntrack_critical: float = CONNTRACK_CRITICAL
+    premium_prefixes: tuple[str, ...] = PREMIUM_PREFIXES
     rtp_ports: tuple[int, int] = (10000, 60000)
     softswitch_processes: tuple[str, ...] = ()
     processes_configured: bool = False  # the operator named the processes to watch
@@ -102,4 +122,24 @@ class Settings:
         for name in ("softswitch_processes", "trusted_ips", "rtp_ports"):
             if name in values:
                 values[name] = tuple(values[name])
+        if "premium_prefixes" in values:
+            values["premium_prefixes"] = _prefixes(values["premium_prefixes"])
         return cls(**values)
+
+
+def _prefixes(value: Any) -> tuple[str, ...]:
+    """`premium_prefixes` as a tuple of non-empty strings of digits (a leading + allowed):
+    a bare string or a number is a mistake (it would match every callee digit by digit)."""
+    if isinstance(value, str) or not isinstance(value, list | tuple):
+        raise ConfigError('[diagnose] premium_prefixes: a list of strings, e.g. ["00882", "900"]')
+    out = []
+    for item in value:
+        text = item.strip() if isinstance(item, str) else ""
+        digits = text[1:] if text.startswith("+") else text
+        if not digits.isdigit():
+            raise ConfigError(
+                f"[diagnose] premium_prefixes: {item!r} is not a prefix of digits "
+                '(quoted, a leading + allowed: "00882", "+882")'
+            )
+        out.append(text)
+    return tuple(out)

@@ -31,6 +31,7 @@ RULE_REASONS = {
     "dtmf.inband_g729": "DTMF G.729",
     "gateway.long_pdd": "long PDD",
     "gateway.short_calls": "short call",
+    "fraud.premium_calls": "fraud",
 }
 STATE_REASONS = {"timed_out": "timed out", "no_answer": "no answer"}
 

@@ -11,7 +11,16 @@ from dataclasses import dataclass
 
 from vostui.diagnose.context import Context
 from vostui.diagnose.finding import Finding
-from vostui.diagnose.rules import calls, capture, gateways, host, media, registrations, scanners
+from vostui.diagnose.rules import (
+    calls,
+    capture,
+    fraud,
+    gateways,
+    host,
+    media,
+    registrations,
+    scanners,
+)
 
 Check = Callable[[Context], list[Finding]]
 
@@ -20,7 +29,7 @@ Check = Callable[[Context], list[Finding]]
 class Rule:
     id: str
     summary: str
-    area: str  # calls, media, registrations, gateways, scanners, host, capture
+    area: str  # calls, media, registrations, gateways, scanners, fraud, host, capture
 
 
 _MODULES = (
@@ -29,6 +38,7 @@ _MODULES = (
     ("registrations", registrations),
     ("gateways", gateways),
     ("scanners", scanners),
+    ("fraud", fraud),
     ("host", host),
     ("capture", capture),
 )
