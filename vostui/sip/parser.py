@@ -48,6 +48,7 @@ from collections.abc import Callable
 from typing import Generic, TypeVar
 from urllib.parse import unquote
 
+from vostui import speedups
 from vostui.frozen import fast_constructor
 from vostui.sip.message import (
     UNSET,
@@ -511,12 +512,15 @@ _uri_cached = _Shared(parse_uri)
 _via_cached = _Shared(parse_via_header)
 
 
-def parse_message(data: bytes) -> SipMessage:
+def parse_message_py(data: bytes) -> SipMessage:
     """Parse one SIP message (a UDP payload or one message framed from TCP).
 
     Reads what every message is filed by (start line, Call-ID, CSeq, the header list,
     the body); From, To, Via, Contact, SDP and the other fields are parsed when first
     read (see `SipMessage`).
+
+    This is the reference; `parse_message` is the compiled twin where it was built
+    (see `vostui.speedups`), which gives the same message or the same error.
     """
     if not data:
         raise SipParseError("empty")
@@ -603,6 +607,17 @@ def parse_message(data: bytes) -> SipMessage:
 _new = object.__new__
 
 
+def compiled_parser() -> Callable[[bytes], SipMessage] | None:
+    """The compiled `parse_message` (whatever VOSTUI_PURE_PYTHON says), or None when
+    the extension was not built. It hands what it does not take to `parse_message_py`."""
+    ext = speedups.compiled()
+    if ext is None:
+        return None
+    ext.configure_parser(SipMessage, UNSET, SipParseError, parse_message_py, quick_branch_py)
+    parse: Callable[[bytes], SipMessage] = ext.parse_message
+    return parse
+
+
 # -- the lazy fields of a parsed message (see `SipMessage`) ---------------------------
 
 
@@ -642,20 +657,28 @@ def lazy_top_via(msg: SipMessage) -> Via | None:
     return None if not msg.vias else msg.vias[0]
 
 
+def quick_branch_py(value: str) -> str | None:
+    """The branch of a top Via in the usual shape, `SIP/2.0/UDP h:p;branch=z9hG4bK..;rport`:
+    one hop, no quotes, one lower-case `;branch=`; None for anything else (several
+    hops, `Branch`, blanks around `=`, a repeated branch: the last one wins in a parse),
+    which takes the whole parse."""
+    start = value.find(";branch=")
+    if start < 0 or "," in value or '"' in value or value.lower().count("branch") != 1:
+        return None
+    start += 8
+    end = value.find(";", start)
+    return (value[start:end] if end >= 0 else value[start:]).strip()
+
+
 def lazy_branch(msg: SipMessage) -> str:
     value = _first(msg).get("via")
     if value is None:
         return ""
-    # The usual shape, `SIP/2.0/UDP h:p;branch=z9hG4bK..;rport`: one hop, no quotes,
-    # one lower-case `;branch=`. Anything else (several hops, `Branch`, blanks around
-    # `=`, a repeated branch: the last one wins in a parse) takes the whole parse.
-    start = value.find(";branch=")
-    if start < 0 or "," in value or '"' in value or value.lower().count("branch") != 1:
+    branch = quick_branch(value)
+    if branch is None:
         via = msg.top_via
         return via.branch if via is not None else ""
-    start += 8
-    end = value.find(";", start)
-    return (value[start:end] if end >= 0 else value[start:]).strip()
+    return branch
 
 
 def lazy_contacts(msg: SipMessage) -> tuple[NameAddr, ...]:
@@ -698,3 +721,13 @@ def lazy_sdp(msg: SipMessage) -> Sdp | None:
         return None
     full_type = _first(msg).get("content-type", "")
     return _sdp_of(body, msg.content_type, full_type)
+
+
+# The path that runs (see `vostui.speedups`): the compiled twins where they were built,
+# else the Python functions above.
+parse_message: Callable[[bytes], SipMessage] = (
+    compiled_parser() if speedups.extension is not None else None
+) or parse_message_py
+quick_branch: Callable[[str], str | None] = (
+    speedups.extension.branch_of if speedups.extension is not None else quick_branch_py
+)
