@@ -13,6 +13,7 @@ import pytest
 import vostui.engine.core
 import vostui.pipeline
 import vostui.sip.parser
+import vostui.sip.sdp
 from vostui import speedups
 
 # Test modules whose tests run on both paths.
@@ -27,6 +28,7 @@ BOTH_PATHS = {
     "test_net_corpus",
     "test_net_tcp",
     "test_frozen",
+    "test_sip_sdp",
 }
 
 
@@ -52,8 +54,12 @@ def use_path(monkeypatch: pytest.MonkeyPatch, path: str, module: ModuleType | No
     )
     monkeypatch.setattr(vostui.engine.core, "parse_message", parse)
     monkeypatch.setattr(vostui.pipeline, "parse_message", parse)
-    if module is not None and hasattr(module, "parse_message"):
-        monkeypatch.setattr(module, "parse_message", parse)
+    sdp = vostui.sip.sdp
+    parse_sdp = sdp.compiled_parse_sdp() if ext is not None else sdp.parse_sdp_py
+    monkeypatch.setattr(sdp, "parse_sdp", parse_sdp)
+    for name, value in (("parse_message", parse), ("parse_sdp", parse_sdp)):
+        if module is not None and hasattr(module, name):
+            monkeypatch.setattr(module, name, value)
 
 
 @pytest.fixture(autouse=True)

@@ -276,6 +276,70 @@ def test_quick_branch_same_as_python(value: str) -> None:
     assert EXT.branch_of(usual) == parser.quick_branch_py(usual)
 
 
+# ---- SDP ---------------------------------------------------------------------------
+
+SDP_SEEDS = [
+    b"v=0\r\no=- 1 2 IN IP4 192.0.2.1\r\ns=-\r\nc=IN IP4 192.0.2.1\r\nt=0 0\r\n"
+    b"m=audio 4000 RTP/AVP 0 8 18 101\r\na=rtpmap:0 PCMU/8000\r\na=rtpmap:101 "
+    b"telephone-event/8000\r\na=fmtp:101 0-15\r\na=ptime:20\r\na=sendrecv\r\n",
+    b"v=0\no=  \no=x\na=inactive\nm=image 5000 udptl t38\nc=IN IP6 ::1/64\n"
+    b"m=audio 0/2 rtp/savp 96 1000 x\n a=recvonly \na=rtpmap:96 opus/48000/2\n",
+]
+
+
+def sdp_outcome(parse: Any, body: bytes) -> Any:
+    sdp = parse(body)
+    return sdp, [tuple((name, type(getattr(m, name))) for name in m.__slots__) for m in sdp.media]
+
+
+@st.composite
+def mutated_sdp(draw: st.DrawFn) -> bytes:
+    buf = bytearray(draw(st.sampled_from(SDP_SEEDS)))
+    pieces = [b"\r\n", b"\n", b" ", b"\t", b"\x0b", b"\x1c", b"=", b"/", b":", b"a=", b"m=", b"c="]
+    pieces += [b"o=", b"9", b"\xc3\xa9", b"\x00", b"sendonly", b"rtpmap:", b"fmtp:", b"RTP"]
+    for _ in range(draw(st.integers(0, 8))):
+        if not buf:
+            break
+        i = draw(st.integers(0, len(buf) - 1))
+        kind = draw(st.sampled_from(["flip", "cut", "piece", "delete"]))
+        if kind == "flip":
+            buf[i] = draw(st.integers(0, 127))
+        elif kind == "cut":
+            del buf[i:]
+        elif kind == "piece":
+            buf[i:i] = draw(st.sampled_from(pieces))
+        else:
+            del buf[i : i + draw(st.integers(1, 10))]
+    return bytes(buf)
+
+
+@needs_ext
+@FUZZ
+@given(mutated_sdp())
+def test_compiled_sdp_same_as_python(body: bytes) -> None:
+    from vostui.sip import sdp
+
+    fast = sdp.compiled_parse_sdp()
+    assert fast is not None
+    assert sdp_outcome(fast, body) == sdp_outcome(sdp.parse_sdp_py, body)
+    text = body.decode("utf-8", "replace")
+    assert fast(text) == sdp.parse_sdp_py(text)
+
+
+@needs_ext
+@FUZZ
+@given(st.binary(max_size=200))
+def test_compiled_sdp_same_as_python_on_random_bytes(body: bytes) -> None:
+    from vostui.sip import sdp
+
+    fast = sdp.compiled_parse_sdp()
+    assert fast is not None
+    assert sdp_outcome(fast, body) == sdp_outcome(sdp.parse_sdp_py, body)
+    assert sdp_outcome(fast, b"m=audio 1 RTP " + body) == sdp_outcome(
+        sdp.parse_sdp_py, b"m=audio 1 RTP " + body
+    )
+
+
 # ---- the decoder -------------------------------------------------------------------
 
 

@@ -4,7 +4,8 @@
  *   pcap_records   pcap record iteration (vostui.net.capture.CaptureReader._pcap_records)
  *   FastDecoder    link layer, IPv4/IPv6 and UDP to Datagram (vostui.net.decoder.Decoder)
  *   parse_message  the start line and the headers a message is filed by
- *                  (vostui.sip.parser.parse_message)
+ *                  (vostui.sip.parser.parse_message), and the quick Via branch read
+ *   parse_sdp      SDP bodies (vostui.sip.sdp.parse_sdp)
  *
  * The pure-Python modules are the reference. Every function here gives exactly what
  * its Python twin gives, or hands the input to the Python twin: anything unusual
@@ -1373,6 +1374,384 @@ configure_parser(PyObject *module, PyObject *args)
     Py_RETURN_NONE;
 }
 
+/* ---- SDP ---------------------------------------------------------------------- */
+
+/* Set by configure_sdp: Media and Sdp, their slots, and the Python parse_sdp. */
+static PyTypeObject *media_type_cls, *sdp_type_cls;
+static PyObject *py_parse_sdp;
+static const char *const MEDIA_SLOTS[8] = {"kind",      "port",      "proto",  "payloads",
+                                           "connection", "direction", "rtpmap", "fmtp"};
+static const char *const SDP_SLOTS[3] = {"origin", "session_connection", "media"};
+static PyObject *media_slots[8], *sdp_slots[3];
+static PyObject *directions[4]; /* sendrecv sendonly recvonly inactive */
+
+/* str.isspace() of an ASCII character */
+static int
+is_pyspace(unsigned char c)
+{
+    return c == ' ' || (c >= '\t' && c <= '\r') || (c >= 0x1c && c <= 0x1f);
+}
+
+static void
+strip_py(const unsigned char *p, Py_ssize_t *start, Py_ssize_t *end)
+{
+    Py_ssize_t s = *start, e = *end;
+    while (s < e && is_pyspace(p[s]))
+        s++;
+    while (e > s && is_pyspace(p[e - 1]))
+        e--;
+    *start = s;
+    *end = e;
+}
+
+/* The i-th whitespace-separated word of p[s:e] (str.split()), or 0 when there is none. */
+static int
+word_at(const unsigned char *p, Py_ssize_t s, Py_ssize_t e, int index, Py_ssize_t *ws,
+        Py_ssize_t *we)
+{
+    int k = 0;
+    while (s < e) {
+        Py_ssize_t a;
+        while (s < e && is_pyspace(p[s]))
+            s++;
+        if (s >= e)
+            break;
+        a = s;
+        while (s < e && !is_pyspace(p[s]))
+            s++;
+        if (k == index) {
+            *ws = a;
+            *we = s;
+            return 1;
+        }
+        k++;
+    }
+    return 0;
+}
+
+static PyObject *
+direction_of(const unsigned char *p, Py_ssize_t n)
+{
+    static const char *const names[4] = {"sendrecv", "sendonly", "recvonly", "inactive"};
+    int i;
+    if (n != 8)
+        return NULL;
+    for (i = 0; i < 4; i++)
+        if (memcmp(p, names[i], 8) == 0)
+            return directions[i];
+    return NULL;
+}
+
+typedef struct {
+    PyObject *kind, *proto, *payloads, *connection, *direction, *rtpmap, *fmtp;
+    unsigned long long port;
+} MediaDraft;
+
+static void
+draft_clear(MediaDraft *d)
+{
+    Py_XDECREF(d->kind);
+    Py_XDECREF(d->proto);
+    Py_XDECREF(d->payloads);
+    Py_XDECREF(d->connection);
+    Py_XDECREF(d->rtpmap);
+    Py_XDECREF(d->fmtp);
+    /* direction is borrowed (one of `directions`) */
+}
+
+/* _MediaDraft(value): `audio 49170/2 RTP/AVP 0 8 101` */
+static int
+draft_init(MediaDraft *d, const unsigned char *p, Py_ssize_t s, Py_ssize_t e)
+{
+    Py_ssize_t ws, we, i;
+    unsigned char low[64];
+    int k;
+    memset(d, 0, sizeof(*d));
+    if (!(d->rtpmap = PyList_New(0)) || !(d->fmtp = PyList_New(0)))
+        return -1;
+    if (word_at(p, s, e, 0, &ws, &we)) {
+        if (we - ws <= (Py_ssize_t)sizeof(low)) {
+            for (i = ws; i < we; i++)
+                low[i - ws] = lower_ascii(p[i]);
+            d->kind = ascii_str(low, we - ws);
+        } else {
+            PyObject *raw = ascii_str(p + ws, we - ws);
+            d->kind = raw ? PyObject_CallMethod(raw, "lower", NULL) : NULL;
+            Py_XDECREF(raw);
+        }
+    } else {
+        d->kind = str_empty;
+        Py_INCREF(str_empty);
+    }
+    if (d->kind == NULL)
+        return -1;
+    if (word_at(p, s, e, 1, &ws, &we)) {
+        const unsigned char *slash = memchr(p + ws, '/', (size_t)(we - ws));
+        Py_ssize_t end = slash ? slash - p : we;
+        d->port = (end - ws <= 10 && all_decimal(p + ws, end - ws))
+                      ? decimal_value(p + ws, end - ws)
+                      : 0;
+    }
+    if (word_at(p, s, e, 2, &ws, &we)) {
+        int rtp = 0;
+        d->proto = ascii_str(p + ws, we - ws);
+        for (i = ws; i + 3 <= we; i++)
+            if (lower_ascii(p[i]) == 'r' && lower_ascii(p[i + 1]) == 't' &&
+                lower_ascii(p[i + 2]) == 'p')
+                rtp = 1;
+        if (d->proto == NULL)
+            return -1;
+        if (rtp) {
+            PyObject *list = PyList_New(0);
+            if (list == NULL)
+                return -1;
+            for (k = 3; word_at(p, s, e, k, &ws, &we); k++) {
+                if (we - ws <= 3 && all_decimal(p + ws, we - ws)) {
+                    PyObject *pt = PyLong_FromLong((long)decimal_value(p + ws, we - ws));
+                    if (pt == NULL || PyList_Append(list, pt) < 0) {
+                        Py_XDECREF(pt);
+                        Py_DECREF(list);
+                        return -1;
+                    }
+                    Py_DECREF(pt);
+                }
+            }
+            d->payloads = PyList_AsTuple(list);
+            Py_DECREF(list);
+        } else {
+            d->payloads = PyTuple_New(0);
+        }
+    } else {
+        d->proto = str_empty;
+        Py_INCREF(str_empty);
+        d->payloads = PyTuple_New(0);
+    }
+    return d->payloads ? 0 : -1;
+}
+
+/* `a=rtpmap:0 PCMU/8000`, `a=fmtp:101 0-15`: (pt, text) appended when pt is 1-3 digits */
+static int
+pt_line(PyObject *list, const unsigned char *p, Py_ssize_t s, Py_ssize_t e)
+{
+    const unsigned char *space = memchr(p + s, ' ', (size_t)(e - s));
+    Py_ssize_t pe = space ? space - p : e, ts = space ? pe + 1 : e, te = e;
+    PyObject *pt, *text, *pair;
+    if (!(pe - s <= 3 && all_decimal(p + s, pe - s)))
+        return 0;
+    strip_py(p, &ts, &te);
+    pt = PyLong_FromLong((long)decimal_value(p + s, pe - s));
+    text = ascii_str(p + ts, te - ts);
+    if (pt == NULL || text == NULL) {
+        Py_XDECREF(pt);
+        Py_XDECREF(text);
+        return -1;
+    }
+    pair = PyTuple_Pack(2, pt, text);
+    Py_DECREF(pt);
+    Py_DECREF(text);
+    if (pair == NULL || PyList_Append(list, pair) < 0) {
+        Py_XDECREF(pair);
+        return -1;
+    }
+    Py_DECREF(pair);
+    return 0;
+}
+
+/* _connection_address: `IN IP4 224.2.1.1/127/3` -> `224.2.1.1` */
+static PyObject *
+connection_address(const unsigned char *p, Py_ssize_t s, Py_ssize_t e)
+{
+    Py_ssize_t ws, we;
+    const unsigned char *slash;
+    if (!word_at(p, s, e, 2, &ws, &we)) {
+        Py_INCREF(str_empty);
+        return str_empty;
+    }
+    slash = memchr(p + ws, '/', (size_t)(we - ws));
+    return ascii_str(p + ws, (slash ? slash - p : we) - ws);
+}
+
+static PyObject *
+new_slotted(PyTypeObject *cls, PyObject **slots, PyObject **values, int n)
+{
+    int i;
+    PyObject *obj = cls->tp_alloc(cls, 0);
+    if (obj == NULL)
+        return NULL;
+    for (i = 0; i < n; i++) {
+        if (set_slot(slots[i], obj, values[i]) < 0) {
+            Py_DECREF(obj);
+            return NULL;
+        }
+    }
+    return obj;
+}
+
+/* parse_sdp(body): vostui.sip.sdp.parse_sdp for ASCII bodies; the rest to Python. */
+static PyObject *
+parse_sdp(PyObject *module, PyObject *body)
+{
+    const unsigned char *p;
+    Py_ssize_t n, i, ls;
+    PyObject *origin = NULL, *session_connection = NULL, *session_direction, *result = NULL;
+    MediaDraft *drafts = NULL;
+    Py_ssize_t ndrafts = 0, cap = 0;
+    (void)module;
+    if (sdp_type_cls == NULL) {
+        PyErr_SetString(PyExc_RuntimeError, "configure_sdp was not called");
+        return NULL;
+    }
+    if (!PyBytes_CheckExact(body))
+        return PyObject_CallOneArg(py_parse_sdp, body);
+    p = (const unsigned char *)PyBytes_AS_STRING(body);
+    n = PyBytes_GET_SIZE(body);
+    for (i = 0; i < n; i++)
+        if (p[i] >= 0x80)
+            return PyObject_CallOneArg(py_parse_sdp, body);
+    origin = str_empty;
+    Py_INCREF(origin);
+    session_connection = str_empty;
+    Py_INCREF(session_connection);
+    session_direction = directions[0];
+    ls = 0;
+    while (ls <= n) {
+        const unsigned char *nl = memchr(p + ls, '\n', (size_t)(n - ls));
+        Py_ssize_t le = nl ? nl - p : n, s = ls;
+        MediaDraft *current = ndrafts ? &drafts[ndrafts - 1] : NULL;
+        ls = le + 1;
+        if (s < le && (p[s] == ' ' || p[s] == '\t'))
+            while (s < le && is_pyspace(p[s]))
+                s++;
+        if (le - s < 2 || p[s + 1] != '=')
+            continue;
+        if (p[s] == 'a') {
+            Py_ssize_t vs = s + 2, ve = le;
+            PyObject *dir;
+            while (ve > vs && is_pyspace(p[ve - 1]))
+                ve--;
+            dir = direction_of(p + vs, ve - vs);
+            if (current == NULL) {
+                if (dir != NULL)
+                    session_direction = dir;
+            } else if (ve - vs >= 7 && memcmp(p + vs, "rtpmap:", 7) == 0) {
+                if (pt_line(current->rtpmap, p, vs + 7, ve) < 0)
+                    goto done;
+            } else if (ve - vs >= 5 && memcmp(p + vs, "fmtp:", 5) == 0) {
+                if (pt_line(current->fmtp, p, vs + 5, ve) < 0)
+                    goto done;
+            } else if (dir != NULL) {
+                current->direction = dir;
+            }
+        } else if (p[s] == 'm') {
+            if (ndrafts == cap) {
+                MediaDraft *grown;
+                cap = cap ? cap * 2 : 4;
+                grown = PyMem_Realloc(drafts, (size_t)cap * sizeof(MediaDraft));
+                if (grown == NULL) {
+                    PyErr_NoMemory();
+                    goto done;
+                }
+                drafts = grown;
+            }
+            ndrafts++;
+            if (draft_init(&drafts[ndrafts - 1], p, s + 2, le) < 0)
+                goto done;
+        } else if (p[s] == 'c') {
+            PyObject *address = connection_address(p, s + 2, le);
+            if (address == NULL)
+                goto done;
+            if (current == NULL)
+                Py_XSETREF(session_connection, address);
+            else
+                Py_XSETREF(current->connection, address);
+        } else if (p[s] == 'o' && PyUnicode_GET_LENGTH(origin) == 0) {
+            Py_ssize_t os = s + 2, oe = le;
+            PyObject *text;
+            strip_py(p, &os, &oe);
+            text = ascii_str(p + os, oe - os);
+            if (text == NULL)
+                goto done;
+            Py_XSETREF(origin, text);
+        }
+    }
+    {
+        PyObject *media = PyTuple_New(ndrafts), *values[8], *sdp_values[3];
+        if (media == NULL)
+            goto done;
+        for (i = 0; i < ndrafts; i++) {
+            MediaDraft *d = &drafts[i];
+            PyObject *one_media;
+            values[0] = d->kind;
+            values[1] = PyLong_FromUnsignedLongLong(d->port);
+            values[2] = d->proto;
+            values[3] = d->payloads;
+            values[4] = (d->connection && PyUnicode_GET_LENGTH(d->connection)) ? d->connection
+                                                                               : session_connection;
+            values[5] = d->direction ? d->direction : session_direction;
+            values[6] = PyList_AsTuple(d->rtpmap);
+            values[7] = PyList_AsTuple(d->fmtp);
+            one_media = (values[1] && values[6] && values[7])
+                            ? new_slotted(media_type_cls, media_slots, values, 8)
+                            : NULL;
+            Py_XDECREF(values[1]);
+            Py_XDECREF(values[6]);
+            Py_XDECREF(values[7]);
+            if (one_media == NULL) {
+                Py_DECREF(media);
+                goto done;
+            }
+            PyTuple_SET_ITEM(media, i, one_media);
+        }
+        sdp_values[0] = origin;
+        sdp_values[1] = session_connection;
+        sdp_values[2] = media;
+        result = new_slotted(sdp_type_cls, sdp_slots, sdp_values, 3);
+        Py_DECREF(media);
+    }
+done:
+    for (i = 0; i < ndrafts; i++)
+        draft_clear(&drafts[i]);
+    PyMem_Free(drafts);
+    Py_XDECREF(origin);
+    Py_XDECREF(session_connection);
+    return result;
+}
+
+/* configure_sdp(Media, Sdp, parse_sdp_py) */
+static PyObject *
+configure_sdp(PyObject *module, PyObject *args)
+{
+    PyObject *media_cls, *sdp_cls, *py;
+    int k;
+    static const char *const names[4] = {"sendrecv", "sendonly", "recvonly", "inactive"};
+    (void)module;
+    if (!PyArg_ParseTuple(args, "O!O!O", &PyType_Type, &media_cls, &PyType_Type, &sdp_cls, &py))
+        return NULL;
+    for (k = 0; k < 8; k++) {
+        PyObject *d = slot_descr(media_cls, MEDIA_SLOTS[k]);
+        if (d == NULL)
+            return NULL;
+        Py_XSETREF(media_slots[k], d);
+    }
+    for (k = 0; k < 3; k++) {
+        PyObject *d = slot_descr(sdp_cls, SDP_SLOTS[k]);
+        if (d == NULL)
+            return NULL;
+        Py_XSETREF(sdp_slots[k], d);
+    }
+    for (k = 0; k < 4; k++) {
+        if (directions[k] == NULL && !(directions[k] = PyUnicode_InternFromString(names[k])))
+            return NULL;
+    }
+    Py_INCREF(media_cls);
+    Py_XSETREF(media_type_cls, (PyTypeObject *)media_cls);
+    Py_INCREF(sdp_cls);
+    Py_XSETREF(sdp_type_cls, (PyTypeObject *)sdp_cls);
+    Py_INCREF(py);
+    Py_XSETREF(py_parse_sdp, py);
+    Py_RETURN_NONE;
+}
+
 /* ---- module ------------------------------------------------------------------- */
 
 static PyMethodDef module_methods[] = {
@@ -1383,6 +1762,9 @@ static PyMethodDef module_methods[] = {
      "parse_message(data): vostui.sip.parser.parse_message, compiled for the usual shapes"},
     {"branch_of", branch_of, METH_O,
      "branch_of(via_text): the top Via's branch read quickly, or None"},
+    {"parse_sdp", parse_sdp, METH_O,
+     "parse_sdp(body): vostui.sip.sdp.parse_sdp, compiled for ASCII bodies"},
+    {"configure_sdp", configure_sdp, METH_VARARGS, "configure_sdp(Media, Sdp, parse_sdp_py)"},
     {"configure_parser", configure_parser, METH_VARARGS,
      "configure_parser(SipMessage, UNSET, SipParseError, parse_message_py, quick_branch_py)"},
     {NULL, NULL, 0, NULL}};

@@ -50,6 +50,7 @@ from urllib.parse import unquote
 
 from vostui import speedups
 from vostui.frozen import fast_constructor
+from vostui.sip import sdp as _sdp  # parse_sdp read at call time: the path that runs
 from vostui.sip.message import (
     UNSET,
     NameAddr,
@@ -59,7 +60,6 @@ from vostui.sip.message import (
     Uri,
     Via,
 )
-from vostui.sip.sdp import parse_sdp
 
 MAX_HEADER_BYTES = 65536
 """Only this much of a header block is read; a longer one is cut, never buffered."""
@@ -382,12 +382,12 @@ def find_sdp_part(body: bytes, content_type: str) -> bytes | None:
 def _sdp_of(body: bytes, content_type: str, full_type: str) -> Sdp | None:
     body = body[:MAX_BODY_BYTES]
     if content_type == "application/sdp":
-        return parse_sdp(body)
+        return _sdp.parse_sdp(body)
     if content_type.startswith("multipart/"):
         part = find_sdp_part(body, full_type)
-        return parse_sdp(part) if part else None
+        return _sdp.parse_sdp(part) if part else None
     if not content_type and body.lstrip()[:3] == b"v=0":
-        return parse_sdp(body)
+        return _sdp.parse_sdp(body)
     return None
 
 
