@@ -39,7 +39,12 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         metafunc.parametrize("speed_path", ["python", "compiled"], indirect=True)
 
 
-def use_path(monkeypatch: pytest.MonkeyPatch, path: str, module: ModuleType | None = None) -> None:
+def use_path(
+    request: pytest.FixtureRequest,
+    monkeypatch: pytest.MonkeyPatch,
+    path: str,
+    module: ModuleType | None = None,
+) -> None:
     """Switch the per-message path for one test: the decoder and capture reader made
     from now on, and every `parse_message` binding the pipeline reads."""
     ext = speedups.compiled() if path == "compiled" else None
@@ -54,6 +59,9 @@ def use_path(monkeypatch: pytest.MonkeyPatch, path: str, module: ModuleType | No
     )
     monkeypatch.setattr(vostui.engine.core, "parse_message", parse)
     monkeypatch.setattr(vostui.pipeline, "parse_message", parse)
+    before = (parser._uri_cached.parse, parser._name_addr_cached.parse)
+    parser.use_addresses(parser.compiled_addresses() if ext is not None else None)
+    request.addfinalizer(lambda: parser.use_addresses(before))  # type: ignore[arg-type]
     sdp = vostui.sip.sdp
     parse_sdp = sdp.compiled_parse_sdp() if ext is not None else sdp.parse_sdp_py
     monkeypatch.setattr(sdp, "parse_sdp", parse_sdp)
@@ -68,5 +76,5 @@ def speed_path(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) 
     if path is None:  # a test module that does not run on both paths
         yield speedups.path_name()
         return
-    use_path(monkeypatch, path, request.module)
+    use_path(request, monkeypatch, path, request.module)
     yield path

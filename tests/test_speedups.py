@@ -276,6 +276,53 @@ def test_quick_branch_same_as_python(value: str) -> None:
     assert EXT.branch_of(usual) == parser.quick_branch_py(usual)
 
 
+# ---- From, To, Contact, URIs ------------------------------------------------------
+
+ADDRESS = st.lists(
+    st.sampled_from(
+        [
+            *'aB1 \t:;=@<>",.[]%?*\\/+-',
+            "sip:",
+            "SIPS:",
+            "tel:",
+            "sip:u@h",
+            "tag=",
+            "é",
+            "\x0b",
+            "\x00",
+            ";lr",
+            ":5060",
+            "<sip:",
+            ">;tag=x",
+            "[::1]",
+            "%2B",
+            "user:pw@",
+        ]
+    ),
+    max_size=14,
+).map("".join)
+
+
+def address_outcome(parse: Any, text: str) -> Any:
+    value = parse(text)
+    uri = getattr(value, "uri", value)
+    return value, [(name, type(getattr(uri, name))) for name in uri.__slots__]
+
+
+@needs_ext
+@FUZZ
+@given(ADDRESS)
+def test_compiled_addresses_same_as_python(text: str) -> None:
+    twins = parser.compiled_addresses()
+    assert twins is not None
+    parse_uri, parse_name_addr = twins
+    assert address_outcome(parse_uri, text) == address_outcome(parser.parse_uri, text)
+    assert address_outcome(parse_name_addr, text) == address_outcome(parser.parse_name_addr, text)
+    for shaped in (f"sip:{text}", f"Name <sip:{text}>;tag=1", f"sip:u@{text};tag=2"):
+        expected = address_outcome(parser.parse_name_addr, shaped)
+        assert address_outcome(parse_name_addr, shaped) == expected
+
+
 # ---- SDP ---------------------------------------------------------------------------
 
 SDP_SEEDS = [

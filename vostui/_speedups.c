@@ -6,6 +6,7 @@
  *   parse_message  the start line and the headers a message is filed by
  *                  (vostui.sip.parser.parse_message), and the quick Via branch read
  *   parse_sdp      SDP bodies (vostui.sip.sdp.parse_sdp)
+ *   parse_name_addr, parse_uri   From, To, Contact and URIs (vostui.sip.parser)
  *
  * The pure-Python modules are the reference. Every function here gives exactly what
  * its Python twin gives, or hands the input to the Python twin: anything unusual
@@ -1752,6 +1753,296 @@ configure_sdp(PyObject *module, PyObject *args)
     Py_RETURN_NONE;
 }
 
+/* ---- From, To, Contact and URIs ----------------------------------------------- */
+
+/* Set by configure_addresses: Uri and NameAddr, their slots, the Python twins. */
+static PyTypeObject *uri_cls, *name_addr_cls;
+static const char *const URI_SLOTS[6] = {"scheme", "user", "host", "port", "params", "raw"};
+static const char *const NAME_ADDR_SLOTS[3] = {"display", "uri", "params"};
+static PyObject *uri_slots[6], *name_addr_slots[3];
+static PyObject *py_parse_uri, *py_parse_name_addr, *str_sip, *str_sips;
+
+/* The shapes taken here: ASCII, no quote, backslash, '%', '[' or '?' and no control
+ * byte but TAB; the rest goes to the Python twins. */
+static int
+plain_address(const unsigned char *p, Py_ssize_t n)
+{
+    Py_ssize_t i;
+    for (i = 0; i < n; i++) {
+        unsigned char c = p[i];
+        if (c >= 0x7f || (c < 0x20 && c != '\t') || c == '"' || c == '\\' || c == '%' ||
+            c == '[' || c == '?')
+            return 0;
+    }
+    return 1;
+}
+
+static PyObject *
+lower_str(const unsigned char *p, Py_ssize_t n)
+{
+    PyObject *s = PyUnicode_New(n, 127);
+    Py_ssize_t i;
+    if (s == NULL)
+        return NULL;
+    for (i = 0; i < n; i++)
+        PyUnicode_1BYTE_DATA(s)[i] = lower_ascii(p[i]);
+    return s;
+}
+
+/* _params of the reference on plain text: `tag = abc;lr;q=0.5` */
+static PyObject *
+plain_params(const unsigned char *p, Py_ssize_t s, Py_ssize_t e)
+{
+    PyObject *list = PyList_New(0), *out;
+    Py_ssize_t ps = s;
+    if (list == NULL)
+        return NULL;
+    while (ps <= e) {
+        const unsigned char *semi = memchr(p + ps, ';', (size_t)(e - ps));
+        Py_ssize_t pe = semi ? semi - p : e;
+        const unsigned char *eq = memchr(p + ps, '=', (size_t)(pe - ps));
+        Py_ssize_t ns = ps, ne = eq ? eq - p : pe;
+        strip_ws(p, &ns, &ne);
+        if (ne > ns) {
+            Py_ssize_t vs = eq ? ne + 0 : pe, ve = pe;
+            PyObject *name, *value, *pair;
+            if (eq) {
+                vs = (eq - p) + 1;
+                strip_ws(p, &vs, &ve);
+            }
+            name = lower_str(p + ns, ne - ns);
+            value = ascii_str(p + vs, eq ? ve - vs : 0);
+            pair = (name && value) ? PyTuple_Pack(2, name, value) : NULL;
+            Py_XDECREF(name);
+            Py_XDECREF(value);
+            if (pair == NULL || PyList_Append(list, pair) < 0) {
+                Py_XDECREF(pair);
+                Py_DECREF(list);
+                return NULL;
+            }
+            Py_DECREF(pair);
+        }
+        ps = pe + 1;
+    }
+    out = PyList_AsTuple(list);
+    Py_DECREF(list);
+    return out;
+}
+
+static long
+plain_port(const unsigned char *p, Py_ssize_t n)
+{
+    unsigned long long v;
+    if (n > 5 || !all_decimal(p, n))
+        return 0;
+    v = decimal_value(p, n);
+    return v <= 65535 ? (long)v : 0;
+}
+
+/* parse_uri of the reference for a plain sip:/sips: URI; Py_None (not a new reference
+ * marker: returned as NULL with no error) when the reference must read it. `raw` is the
+ * object stored as Uri.raw. */
+static PyObject *
+plain_uri(const unsigned char *p, Py_ssize_t n, PyObject *raw, int *slow)
+{
+    Py_ssize_t s = 0, e = n, at_pos, us, ue, hs, he, colon, i;
+    PyObject *scheme, *values[6], *uri;
+    const unsigned char *semi, *at;
+    int has_params;
+    *slow = 0;
+    strip_ws(p, &s, &e);
+    if (e - s >= 4 && lower_ascii(p[s]) == 's' && lower_ascii(p[s + 1]) == 'i' &&
+        lower_ascii(p[s + 2]) == 'p' && p[s + 3] == ':') {
+        scheme = str_sip;
+        s += 4;
+    } else if (e - s >= 5 && lower_ascii(p[s]) == 's' && lower_ascii(p[s + 1]) == 'i' &&
+               lower_ascii(p[s + 2]) == 'p' && lower_ascii(p[s + 3]) == 's' && p[s + 4] == ':') {
+        scheme = str_sips;
+        s += 5;
+    } else {
+        *slow = 1;
+        return NULL;
+    }
+    at = memchr(p + s, '@', (size_t)(e - s));
+    if (at != NULL) {
+        const unsigned char *pw;
+        at_pos = at - p;
+        us = s;
+        ue = at_pos;
+        pw = memchr(p + us, ':', (size_t)(ue - us));
+        if (pw != NULL)
+            ue = pw - p;
+        hs = at_pos + 1;
+    } else {
+        us = ue = s;
+        hs = s;
+    }
+    semi = memchr(p + hs, ';', (size_t)(e - hs));
+    he = semi ? semi - p : e;
+    has_params = semi != NULL;
+    for (i = hs; i < he; i++)
+        if (p[i] == ' ' || p[i] == '\t') {
+            *slow = 1;
+            return NULL;
+        }
+    values[0] = scheme;
+    Py_INCREF(scheme);
+    values[1] = ascii_str(p + us, ue - us);
+    colon = -1;
+    for (i = hs; i < he; i++)
+        if (p[i] == ':') {
+            colon = i;
+            break;
+        }
+    if (colon < 0) {
+        values[2] = lower_str(p + hs, he - hs);
+        values[3] = PyLong_FromLong(0);
+    } else if (memchr(p + colon + 1, ':', (size_t)(he - colon - 1)) != NULL) {
+        values[2] = lower_str(p + hs, he - hs); /* an unbracketed IPv6 address */
+        values[3] = PyLong_FromLong(0);
+    } else {
+        values[2] = lower_str(p + hs, colon - hs);
+        values[3] = PyLong_FromLong(plain_port(p + colon + 1, he - colon - 1));
+    }
+    values[4] = has_params ? plain_params(p, he + 1, e) : PyTuple_New(0);
+    values[5] = raw;
+    Py_INCREF(raw);
+    uri = (values[1] && values[2] && values[3] && values[4])
+              ? new_slotted(uri_cls, uri_slots, values, 6)
+              : NULL;
+    for (i = 0; i < 6; i++)
+        Py_XDECREF(values[i]);
+    return uri;
+}
+
+/* parse_uri(raw): vostui.sip.parser.parse_uri for plain sip:/sips: URIs */
+static PyObject *
+parse_uri(PyObject *module, PyObject *raw)
+{
+    int slow;
+    PyObject *uri;
+    (void)module;
+    if (uri_cls == NULL) {
+        PyErr_SetString(PyExc_RuntimeError, "configure_addresses was not called");
+        return NULL;
+    }
+    if (!PyUnicode_CheckExact(raw) || !PyUnicode_IS_ASCII(raw) ||
+        !plain_address(PyUnicode_1BYTE_DATA(raw), PyUnicode_GET_LENGTH(raw)))
+        return PyObject_CallOneArg(py_parse_uri, raw);
+    uri = plain_uri(PyUnicode_1BYTE_DATA(raw), PyUnicode_GET_LENGTH(raw), raw, &slow);
+    if (slow)
+        return PyObject_CallOneArg(py_parse_uri, raw);
+    return uri;
+}
+
+/* parse_name_addr(text): `Name <sip:u@h:p;uri-params>;tag=x` or `sip:u@h;tag=x` */
+static PyObject *
+parse_name_addr(PyObject *module, PyObject *text)
+{
+    const unsigned char *p;
+    Py_ssize_t n, s = 0, e, lt, gt_end, ts, te, us, ue;
+    const unsigned char *ltp;
+    PyObject *values[3], *uri_raw, *result;
+    int slow, i;
+    (void)module;
+    if (name_addr_cls == NULL) {
+        PyErr_SetString(PyExc_RuntimeError, "configure_addresses was not called");
+        return NULL;
+    }
+    if (!PyUnicode_CheckExact(text) || !PyUnicode_IS_ASCII(text))
+        return PyObject_CallOneArg(py_parse_name_addr, text);
+    p = PyUnicode_1BYTE_DATA(text);
+    n = PyUnicode_GET_LENGTH(text);
+    e = n;
+    if (!plain_address(p, n))
+        return PyObject_CallOneArg(py_parse_name_addr, text);
+    strip_ws(p, &s, &e);
+    if (e == s || (e - s == 1 && p[s] == '*'))
+        return PyObject_CallOneArg(py_parse_name_addr, text);
+    ltp = memchr(p + s, '<', (size_t)(e - s));
+    if (ltp != NULL) {
+        const unsigned char *gt, *semi;
+        Py_ssize_t ds = s, de;
+        lt = ltp - p;
+        de = lt;
+        strip_ws(p, &ds, &de);
+        values[0] = ascii_str(p + ds, de - ds);
+        gt = memchr(p + lt + 1, '>', (size_t)(e - lt - 1));
+        us = lt + 1;
+        ue = gt ? gt - p : e;
+        gt_end = gt ? (gt - p) + 1 : e;
+        strip_ws(p, &us, &ue);
+        /* params: tail.partition(";")[2] when ";" in tail */
+        semi = memchr(p + gt_end, ';', (size_t)(e - gt_end));
+        ts = semi ? (semi - p) + 1 : e;
+        te = e;
+        values[2] = semi ? plain_params(p, ts, te) : PyTuple_New(0);
+    } else {
+        const unsigned char *semi = memchr(p + s, ';', (size_t)(e - s));
+        values[0] = str_empty;
+        Py_INCREF(str_empty);
+        us = s;
+        ue = semi ? semi - p : e;
+        strip_ws(p, &us, &ue);
+        values[2] = semi ? plain_params(p, (semi - p) + 1, e) : PyTuple_New(0);
+    }
+    if (values[0] == NULL || values[2] == NULL) {
+        Py_XDECREF(values[0]);
+        Py_XDECREF(values[2]);
+        return NULL;
+    }
+    uri_raw = ascii_str(p + us, ue - us);
+    if (uri_raw == NULL) {
+        Py_DECREF(values[0]);
+        Py_DECREF(values[2]);
+        return NULL;
+    }
+    values[1] = plain_uri(p + us, ue - us, uri_raw, &slow);
+    if (slow)
+        values[1] = PyObject_CallOneArg(py_parse_uri, uri_raw);
+    Py_DECREF(uri_raw);
+    result = values[1] ? new_slotted(name_addr_cls, name_addr_slots, values, 3) : NULL;
+    for (i = 0; i < 3; i++)
+        Py_XDECREF(values[i]);
+    return result;
+}
+
+/* configure_addresses(Uri, NameAddr, parse_uri_py, parse_name_addr_py) */
+static PyObject *
+configure_addresses(PyObject *module, PyObject *args)
+{
+    PyObject *ucls, *ncls, *pu, *pn;
+    int k;
+    (void)module;
+    if (!PyArg_ParseTuple(args, "O!O!OO", &PyType_Type, &ucls, &PyType_Type, &ncls, &pu, &pn))
+        return NULL;
+    for (k = 0; k < 6; k++) {
+        PyObject *d = slot_descr(ucls, URI_SLOTS[k]);
+        if (d == NULL)
+            return NULL;
+        Py_XSETREF(uri_slots[k], d);
+    }
+    for (k = 0; k < 3; k++) {
+        PyObject *d = slot_descr(ncls, NAME_ADDR_SLOTS[k]);
+        if (d == NULL)
+            return NULL;
+        Py_XSETREF(name_addr_slots[k], d);
+    }
+    if (str_sip == NULL && !(str_sip = PyUnicode_InternFromString("sip")))
+        return NULL;
+    if (str_sips == NULL && !(str_sips = PyUnicode_InternFromString("sips")))
+        return NULL;
+    Py_INCREF(ucls);
+    Py_XSETREF(uri_cls, (PyTypeObject *)ucls);
+    Py_INCREF(ncls);
+    Py_XSETREF(name_addr_cls, (PyTypeObject *)ncls);
+    Py_INCREF(pu);
+    Py_XSETREF(py_parse_uri, pu);
+    Py_INCREF(pn);
+    Py_XSETREF(py_parse_name_addr, pn);
+    Py_RETURN_NONE;
+}
+
 /* ---- module ------------------------------------------------------------------- */
 
 static PyMethodDef module_methods[] = {
@@ -1765,6 +2056,11 @@ static PyMethodDef module_methods[] = {
     {"parse_sdp", parse_sdp, METH_O,
      "parse_sdp(body): vostui.sip.sdp.parse_sdp, compiled for ASCII bodies"},
     {"configure_sdp", configure_sdp, METH_VARARGS, "configure_sdp(Media, Sdp, parse_sdp_py)"},
+    {"parse_uri", parse_uri, METH_O, "parse_uri(raw): vostui.sip.parser.parse_uri's twin"},
+    {"parse_name_addr", parse_name_addr, METH_O,
+     "parse_name_addr(text): vostui.sip.parser.parse_name_addr's twin"},
+    {"configure_addresses", configure_addresses, METH_VARARGS,
+     "configure_addresses(Uri, NameAddr, parse_uri_py, parse_name_addr_py)"},
     {"configure_parser", configure_parser, METH_VARARGS,
      "configure_parser(SipMessage, UNSET, SipParseError, parse_message_py, quick_branch_py)"},
     {NULL, NULL, 0, NULL}};

@@ -731,3 +731,26 @@ parse_message: Callable[[bytes], SipMessage] = (
 quick_branch: Callable[[str], str | None] = (
     speedups.extension.branch_of if speedups.extension is not None else quick_branch_py
 )
+
+
+def compiled_addresses() -> tuple[Callable[[str], Uri], Callable[[str], NameAddr]] | None:
+    """The compiled twins of `parse_uri` and `parse_name_addr` (whatever
+    VOSTUI_PURE_PYTHON says), or None. They take plain sip:/sips: addresses and hand
+    the rest (quoted names, escapes, IPv6, other schemes) to the Python functions."""
+    ext = speedups.compiled()
+    if ext is None:
+        return None
+    ext.configure_addresses(Uri, NameAddr, parse_uri, parse_name_addr)
+    return ext.parse_uri, ext.parse_name_addr
+
+
+def use_addresses(twins: tuple[Callable[[str], Uri], Callable[[str], NameAddr]] | None) -> None:
+    """The parsers behind the shared From/To/Contact and Request-URI values: the
+    compiled twins, or (None) the Python functions; the shared values are dropped."""
+    _uri_cached.parse, _name_addr_cached.parse = twins or (parse_uri, parse_name_addr)
+    _uri_cached.cache.clear()
+    _name_addr_cached.cache.clear()
+
+
+if speedups.extension is not None:
+    use_addresses(compiled_addresses())
