@@ -13,6 +13,7 @@ import pytest
 import vostui.engine.core
 import vostui.pipeline
 import vostui.sip.parser
+import vostui.sip.scanner
 import vostui.sip.sdp
 from vostui import speedups
 
@@ -29,6 +30,7 @@ BOTH_PATHS = {
     "test_net_tcp",
     "test_frozen",
     "test_sip_sdp",
+    "test_sip_scanner",
 }
 
 
@@ -65,6 +67,9 @@ def use_path(
     sdp = vostui.sip.sdp
     parse_sdp = sdp.compiled_parse_sdp() if ext is not None else sdp.parse_sdp_py
     monkeypatch.setattr(sdp, "parse_sdp", parse_sdp)
+    monkeypatch.setattr(
+        vostui.sip.scanner, "no_signature", ext.no_signature if ext is not None else None
+    )
     for name, value in (("parse_message", parse), ("parse_sdp", parse_sdp)):
         if module is not None and hasattr(module, name):
             monkeypatch.setattr(module, name, value)

@@ -323,6 +323,40 @@ def test_compiled_addresses_same_as_python(text: str) -> None:
         assert address_outcome(parse_name_addr, shaped) == expected
 
 
+# ---- scanner signatures ------------------------------------------------------------
+
+SCAN_PIECES = ["sipvicious", "friendly-scanner", "SIPSCAN", "1.1.1.1", '"100"<sip:100@', "\\"]
+SCAN_PIECES += ["User-Agent: ", "\r\nFrom: ", "\r\nContact: ", "\r\nTo: ", "Server: smap", "é"]
+
+
+@needs_ext
+@FUZZ
+@given(mutated_message(), st.lists(st.sampled_from(SCAN_PIECES), max_size=4), st.randoms())
+def test_quick_no_signature_only_when_python_finds_none(
+    data: bytes, pieces: list[str], rnd: Any
+) -> None:
+    from vostui.sip import scanner
+
+    for piece in pieces:
+        at = data.find(b"\r\n", rnd.randint(0, max(0, len(data) - 1)))
+        if at > 0:
+            data = data[:at] + piece.encode() + data[at:]
+    try:
+        msg = parser.parse_message_py(data)
+    except SipParseError:
+        return
+    assert EXT is not None
+    quick = EXT.no_signature(msg.headers, msg.user_agent, msg.is_request)
+    saved = scanner.no_signature
+    scanner.no_signature = None
+    try:
+        found = scanner.signatures(msg)
+    finally:
+        scanner.no_signature = saved
+    assert not (quick and found)
+    assert scanner.signatures(msg) == found
+
+
 # ---- SDP ---------------------------------------------------------------------------
 
 SDP_SEEDS = [

@@ -7,6 +7,7 @@
  *                  (vostui.sip.parser.parse_message), and the quick Via branch read
  *   parse_sdp      SDP bodies (vostui.sip.sdp.parse_sdp)
  *   parse_name_addr, parse_uri   From, To, Contact and URIs (vostui.sip.parser)
+ *   no_signature   the common answer of vostui.sip.scanner.signatures: nothing
  *
  * The pure-Python modules are the reference. Every function here gives exactly what
  * its Python twin gives, or hands the input to the Python twin: anything unusual
@@ -2043,6 +2044,104 @@ configure_addresses(PyObject *module, PyObject *args)
     Py_RETURN_NONE;
 }
 
+/* ---- scanner signatures: the quick "none here" ------------------------------- */
+
+static const char *const SCAN_KEYWORDS[9] = {"scan",  "sipvicious", "sipcli", "vaxsip", "pplsip",
+                                             "iwar",  "sunday",     "smap",   "sivus"};
+
+/* One of the keywords of vostui.sip.scanner._has_keyword in ASCII text, in any case. */
+static int
+has_keyword(const unsigned char *p, Py_ssize_t n)
+{
+    Py_ssize_t i;
+    int k;
+    for (i = 0; i < n; i++) {
+        unsigned char c = lower_ascii(p[i]);
+        if (c != 's' && c != 'v' && c != 'p' && c != 'i')
+            continue;
+        for (k = 0; k < 9; k++) {
+            const char *w = SCAN_KEYWORDS[k];
+            Py_ssize_t j = 0;
+            while (w[j] && i + j < n && lower_ascii(p[i + j]) == (unsigned char)w[j])
+                j++;
+            if (w[j] == 0)
+                return 1;
+        }
+    }
+    return 0;
+}
+
+static int
+contains(const unsigned char *p, Py_ssize_t n, const char *needle)
+{
+    return find_bytes(p, n, needle, (Py_ssize_t)strlen(needle)) >= 0;
+}
+
+static int
+name_is(PyObject *name, const char *text, Py_ssize_t len)
+{
+    return PyUnicode_CheckExact(name) && PyUnicode_IS_ASCII(name) &&
+           PyUnicode_GET_LENGTH(name) == len && memcmp(PyUnicode_1BYTE_DATA(name), text, len) == 0;
+}
+
+/* no_signature(headers, user_agent, is_request): True when vostui.sip.scanner.signatures
+ * would certainly find nothing (no tool keyword in the User-Agent or the From, To and
+ * Contact values, no SIPVicious address, not svwar's quoted shape); False when the
+ * Python code must look (and for anything not ASCII). */
+static PyObject *
+no_signature(PyObject *module, PyObject *args)
+{
+    PyObject *headers, *ua, *from_value = NULL, *to_value = NULL;
+    int is_request;
+    Py_ssize_t i, n;
+    (void)module;
+    if (!PyArg_ParseTuple(args, "O!Up", &PyTuple_Type, &headers, &ua, &is_request))
+        return NULL;
+    if (!PyUnicode_IS_ASCII(ua))
+        Py_RETURN_FALSE;
+    if (PyUnicode_GET_LENGTH(ua) &&
+        has_keyword(PyUnicode_1BYTE_DATA(ua), PyUnicode_GET_LENGTH(ua)))
+        Py_RETURN_FALSE;
+    n = PyTuple_GET_SIZE(headers);
+    for (i = 0; i < n; i++) {
+        PyObject *pair = PyTuple_GET_ITEM(headers, i), *name, *value;
+        const unsigned char *v;
+        Py_ssize_t vn;
+        int is_from, is_to, is_contact;
+        if (!PyTuple_CheckExact(pair) || PyTuple_GET_SIZE(pair) != 2)
+            Py_RETURN_FALSE;
+        name = PyTuple_GET_ITEM(pair, 0);
+        value = PyTuple_GET_ITEM(pair, 1);
+        is_from = name_is(name, "from", 4);
+        is_to = !is_from && name_is(name, "to", 2);
+        is_contact = !is_from && !is_to && name_is(name, "contact", 7);
+        if (!(is_from || is_to || is_contact))
+            continue;
+        if (!PyUnicode_CheckExact(value) || !PyUnicode_IS_ASCII(value))
+            Py_RETURN_FALSE;
+        v = PyUnicode_1BYTE_DATA(value);
+        vn = PyUnicode_GET_LENGTH(value);
+        if (has_keyword(v, vn))
+            Py_RETURN_FALSE;
+        if (is_contact && contains(v, vn, "1.1.1.1"))
+            Py_RETURN_FALSE;
+        if (is_from && from_value == NULL && vn)
+            from_value = value;
+        if (is_to && to_value == NULL && vn)
+            to_value = value;
+    }
+    if (from_value != NULL) {
+        const unsigned char *v = PyUnicode_1BYTE_DATA(from_value);
+        Py_ssize_t vn = PyUnicode_GET_LENGTH(from_value);
+        if (contains(v, vn, "1.1.1.1") || memchr(v, '\\', (size_t)vn) != NULL)
+            Py_RETURN_FALSE;
+        if (is_request && to_value != NULL && contains(v, vn, "\"<") &&
+            contains(PyUnicode_1BYTE_DATA(to_value), PyUnicode_GET_LENGTH(to_value), "\"<"))
+            Py_RETURN_FALSE;
+    }
+    Py_RETURN_TRUE;
+}
+
 /* ---- module ------------------------------------------------------------------- */
 
 static PyMethodDef module_methods[] = {
@@ -2061,6 +2160,8 @@ static PyMethodDef module_methods[] = {
      "parse_name_addr(text): vostui.sip.parser.parse_name_addr's twin"},
     {"configure_addresses", configure_addresses, METH_VARARGS,
      "configure_addresses(Uri, NameAddr, parse_uri_py, parse_name_addr_py)"},
+    {"no_signature", no_signature, METH_VARARGS,
+     "no_signature(headers, user_agent, is_request): certainly no scanner signature"},
     {"configure_parser", configure_parser, METH_VARARGS,
      "configure_parser(SipMessage, UNSET, SipParseError, parse_message_py, quick_branch_py)"},
     {NULL, NULL, 0, NULL}};
