@@ -90,6 +90,19 @@ def test_the_c_is_c99_and_warning_free() -> None:
     assert result.returncode == 0, result.stderr
 
 
+def test_the_built_extension_is_not_older_than_its_source() -> None:
+    """A checkout's in-place build must be redone after the C changes (the tests would
+    otherwise check the old code): `python setup.py --inplace`."""
+    if EXT is None or EXT.__file__ is None:
+        pytest.skip("the compiled path is not built here")
+    built = Path(EXT.__file__)
+    if built.parent != SOURCE.parent:
+        pytest.skip("the extension is installed, not built beside its source")
+    assert built.stat().st_mtime >= SOURCE.stat().st_mtime, (
+        f"{built.name} is older than {SOURCE.name}: run `python setup.py --inplace`"
+    )
+
+
 def version(env: dict[str, str]) -> str:
     out = subprocess.run(
         [sys.executable, "-m", "vostui", "--version"],
