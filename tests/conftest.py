@@ -61,6 +61,13 @@ def use_path(
     )
     monkeypatch.setattr(vostui.engine.core, "parse_message", parse)
     monkeypatch.setattr(vostui.pipeline, "parse_message", parse)
+    lazy = (
+        parser.compiled_lazy()
+        if ext is not None
+        else (parser.lazy_branch_py, parser.lazy_name_addr_py)
+    )
+    monkeypatch.setattr(parser, "lazy_branch", lazy[0])
+    monkeypatch.setattr(parser, "lazy_name_addr", lazy[1])
     before = (parser._uri_cached.parse, parser._name_addr_cached.parse)
     parser.use_addresses(parser.compiled_addresses() if ext is not None else None)
     request.addfinalizer(lambda: parser.use_addresses(before))  # type: ignore[arg-type]

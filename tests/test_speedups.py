@@ -256,6 +256,24 @@ def test_compiled_parser_same_as_python_on_generated_headers(
     same_parse(data.replace(b"Call-ID:", b"Call-ID: c1 ").replace(b"CSeq:", b"CSeq: 7 BYE"))
 
 
+@needs_ext
+@FUZZ
+@given(mutated_message(), st.sampled_from(["from", "to", "contact", "via"]))
+def test_compiled_lazy_fields_same_as_python(data: bytes, name: str) -> None:
+    fast = parser.compiled_parser()
+    twins = parser.compiled_lazy()
+    assert fast is not None
+    try:
+        messages = [fast(data), fast(data), parser.parse_message_py(data)]
+    except SipParseError:
+        return
+    branch, name_addr = twins
+    assert branch(messages[0]) == parser.lazy_branch_py(messages[1])
+    assert branch(messages[2]) == parser.lazy_branch_py(messages[2])
+    assert name_addr(messages[0], name) == parser.lazy_name_addr_py(messages[1], name)
+    assert name_addr(messages[2], name) == parser.lazy_name_addr_py(messages[2], name)
+
+
 def test_every_slot_of_a_message_is_set_the_same_way() -> None:
     if EXT is None:
         pytest.skip("the compiled path is not built here")

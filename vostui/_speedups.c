@@ -2142,6 +2142,144 @@ no_signature(PyObject *module, PyObject *args)
     Py_RETURN_TRUE;
 }
 
+/* ---- the on-demand fields the engine reads on every message ------------------- */
+
+/* Set by configure_lazy: the Python twins, the shared From/To values and their bound. */
+static PyObject *py_lazy_branch, *py_lazy_name_addr, *shared_name_addr, *str_cache, *str_parse;
+static Py_ssize_t shared_entries;
+
+/* msg._first when it is a dict (the parser's message), else NULL with no error. */
+static PyObject *
+first_table(PyObject *msg)
+{
+    PyObject *first;
+    if (msg_type == NULL || Py_TYPE(msg) != msg_type)
+        return NULL;
+    first = get_slot(msg_slots[S_FIRST], msg);
+    if (first == NULL) {
+        PyErr_Clear();
+        return NULL;
+    }
+    if (!PyDict_CheckExact(first)) {
+        Py_DECREF(first);
+        return NULL;
+    }
+    return first;
+}
+
+/* lazy_branch(msg): vostui.sip.parser.lazy_branch */
+static PyObject *
+lazy_branch(PyObject *module, PyObject *msg)
+{
+    PyObject *first, *value, *branch;
+    if (py_lazy_branch == NULL) {
+        PyErr_SetString(PyExc_RuntimeError, "configure_lazy was not called");
+        return NULL;
+    }
+    first = first_table(msg);
+    if (first == NULL)
+        return PyObject_CallOneArg(py_lazy_branch, msg);
+    value = PyDict_GetItemWithError(first, str_via);
+    if (value == NULL) {
+        Py_DECREF(first);
+        if (PyErr_Occurred())
+            return NULL;
+        Py_INCREF(str_empty);
+        return str_empty;
+    }
+    Py_INCREF(value);
+    Py_DECREF(first);
+    branch = branch_of(module, value);
+    Py_DECREF(value);
+    if (branch != Py_None)
+        return branch;
+    Py_DECREF(branch);
+    return PyObject_CallOneArg(py_lazy_branch, msg);
+}
+
+/* lazy_name_addr(msg, name): vostui.sip.parser.lazy_name_addr, through the same shared
+ * values (_name_addr_cached: its cache and its parser, emptied when full). */
+static PyObject *
+lazy_name_addr(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    PyObject *msg, *name, *first, *text, *cache = NULL, *parse = NULL, *found = NULL;
+    (void)module;
+    if (nargs != 2) {
+        PyErr_SetString(PyExc_TypeError, "lazy_name_addr(msg, name)");
+        return NULL;
+    }
+    msg = args[0];
+    name = args[1];
+    if (py_lazy_name_addr == NULL) {
+        PyErr_SetString(PyExc_RuntimeError, "configure_lazy was not called");
+        return NULL;
+    }
+    first = first_table(msg);
+    if (first == NULL)
+        return PyObject_Vectorcall(py_lazy_name_addr, args, 2, NULL);
+    text = PyDict_GetItemWithError(first, name);
+    if (text == NULL || !PyUnicode_CheckExact(text) || PyUnicode_GET_LENGTH(text) == 0) {
+        Py_DECREF(first);
+        if (PyErr_Occurred())
+            return NULL;
+        return PyObject_Vectorcall(py_lazy_name_addr, args, 2, NULL);
+    }
+    Py_INCREF(text);
+    Py_DECREF(first);
+    cache = PyObject_GetAttr(shared_name_addr, str_cache);
+    if (cache == NULL || !PyDict_CheckExact(cache))
+        goto slow;
+    found = PyDict_GetItemWithError(cache, text);
+    if (found != NULL) {
+        Py_INCREF(found);
+        goto done;
+    }
+    if (PyErr_Occurred())
+        goto done;
+    parse = PyObject_GetAttr(shared_name_addr, str_parse);
+    if (parse == NULL)
+        goto done;
+    found = PyObject_CallOneArg(parse, text);
+    if (found == NULL)
+        goto done;
+    if (PyDict_GET_SIZE(cache) >= shared_entries)
+        PyDict_Clear(cache);
+    if (PyDict_SetItem(cache, text, found) < 0)
+        Py_CLEAR(found);
+    goto done;
+slow:
+    PyErr_Clear();
+    found = PyObject_Vectorcall(py_lazy_name_addr, args, 2, NULL);
+done:
+    Py_XDECREF(cache);
+    Py_XDECREF(parse);
+    Py_DECREF(text);
+    return found;
+}
+
+/* configure_lazy(lazy_branch_py, lazy_name_addr_py, name_addr_shared, cache_entries) */
+static PyObject *
+configure_lazy(PyObject *module, PyObject *args)
+{
+    PyObject *lb, *ln, *shared;
+    Py_ssize_t entries;
+    (void)module;
+    if (!PyArg_ParseTuple(args, "OOOn", &lb, &ln, &shared, &entries))
+        return NULL;
+    if (str_cache == NULL && !(str_cache = PyUnicode_InternFromString("cache")))
+        return NULL;
+    if (str_parse == NULL && !(str_parse = PyUnicode_InternFromString("parse")))
+        return NULL;
+    Py_INCREF(lb);
+    Py_XSETREF(py_lazy_branch, lb);
+    Py_INCREF(ln);
+    Py_XSETREF(py_lazy_name_addr, ln);
+    Py_INCREF(shared);
+    Py_XSETREF(shared_name_addr, shared);
+    shared_entries = entries;
+    Py_RETURN_NONE;
+}
+
 /* ---- module ------------------------------------------------------------------- */
 
 static PyMethodDef module_methods[] = {
@@ -2162,6 +2300,11 @@ static PyMethodDef module_methods[] = {
      "configure_addresses(Uri, NameAddr, parse_uri_py, parse_name_addr_py)"},
     {"no_signature", no_signature, METH_VARARGS,
      "no_signature(headers, user_agent, is_request): certainly no scanner signature"},
+    {"lazy_branch", lazy_branch, METH_O, "lazy_branch(msg): vostui.sip.parser.lazy_branch"},
+    {"lazy_name_addr", (PyCFunction)(void (*)(void))lazy_name_addr, METH_FASTCALL,
+     "lazy_name_addr(msg, name): vostui.sip.parser.lazy_name_addr"},
+    {"configure_lazy", configure_lazy, METH_VARARGS,
+     "configure_lazy(lazy_branch_py, lazy_name_addr_py, name_addr_shared, cache_entries)"},
     {"configure_parser", configure_parser, METH_VARARGS,
      "configure_parser(SipMessage, UNSET, SipParseError, parse_message_py, quick_branch_py)"},
     {NULL, NULL, 0, NULL}};

@@ -633,7 +633,7 @@ def lazy_request_uri(text: str) -> Uri:
     return _uri_cached(text)
 
 
-def lazy_name_addr(msg: SipMessage, name: str) -> NameAddr:
+def lazy_name_addr_py(msg: SipMessage, name: str) -> NameAddr:
     text = _first(msg).get(name)
     return _name_addr_cached(text) if text else _EMPTY_NAME_ADDR
 
@@ -670,7 +670,7 @@ def quick_branch_py(value: str) -> str | None:
     return (value[start:end] if end >= 0 else value[start:]).strip()
 
 
-def lazy_branch(msg: SipMessage) -> str:
+def lazy_branch_py(msg: SipMessage) -> str:
     value = _first(msg).get("via")
     if value is None:
         return ""
@@ -754,3 +754,20 @@ def use_addresses(twins: tuple[Callable[[str], Uri], Callable[[str], NameAddr]] 
 
 if speedups.extension is not None:
     use_addresses(compiled_addresses())
+
+
+def compiled_lazy() -> tuple[Callable[[SipMessage], str], Callable[[SipMessage, str], NameAddr]]:
+    """The compiled `lazy_branch` and `lazy_name_addr` (the branch and From/To read on
+    every message), for a parser's message; they hand anything else to the Python ones.
+    Only with the extension built (see `compiled_parser`)."""
+    ext = speedups.compiled()
+    assert ext is not None
+    ext.configure_lazy(lazy_branch_py, lazy_name_addr_py, _name_addr_cached, CACHE_ENTRIES)
+    return ext.lazy_branch, ext.lazy_name_addr
+
+
+lazy_branch: Callable[[SipMessage], str]
+lazy_name_addr: Callable[[SipMessage, str], NameAddr]
+lazy_branch, lazy_name_addr = (
+    compiled_lazy() if speedups.extension is not None else (lazy_branch_py, lazy_name_addr_py)
+)
