@@ -20,6 +20,7 @@
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
+#include <structmember.h>
 
 #include <arpa/inet.h>
 #include <stdio.h>
@@ -106,16 +107,45 @@ decimal_value(const unsigned char *p, Py_ssize_t n)
     return v;
 }
 
-/* Set a slot (a member descriptor) of `obj`, as object.__setattr__ on a slot does. */
+/* Where a slot (the member descriptor of a __slots__ name) keeps its value in `obj`:
+ * what the descriptor's own __set__/__get__ write and read, without the calls. NULL
+ * for anything else (the descriptor is then called). */
+static PyObject **
+slot_address(PyObject *descr, PyObject *obj)
+{
+    PyMemberDef *member;
+    if (Py_TYPE(descr) != &PyMemberDescr_Type)
+        return NULL;
+    member = ((PyMemberDescrObject *)descr)->d_member;
+    if (member->type != T_OBJECT_EX || (member->flags & READONLY) ||
+        !PyObject_TypeCheck(obj, PyDescr_TYPE(descr)))
+        return NULL;
+    return (PyObject **)((char *)obj + member->offset);
+}
+
+/* Set a slot of `obj`, as object.__setattr__ on a slot does. */
 static int
 set_slot(PyObject *descr, PyObject *obj, PyObject *value)
 {
+    PyObject **where = slot_address(descr, obj);
+    if (where != NULL) {
+        PyObject *old = *where;
+        Py_INCREF(value);
+        *where = value;
+        Py_XDECREF(old);
+        return 0;
+    }
     return Py_TYPE(descr)->tp_descr_set(descr, obj, value);
 }
 
 static PyObject *
 get_slot(PyObject *descr, PyObject *obj)
 {
+    PyObject **where = slot_address(descr, obj);
+    if (where != NULL && *where != NULL) {
+        Py_INCREF(*where);
+        return *where;
+    }
     return Py_TYPE(descr)->tp_descr_get(descr, obj, (PyObject *)Py_TYPE(obj));
 }
 
