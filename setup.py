@@ -34,16 +34,26 @@ class OptionalBuildExt(build_ext):
         if os.environ.get("VOSTUI_NO_EXTENSION", "").strip() not in ("", "0"):
             print(FIX.format(why="VOSTUI_NO_EXTENSION is set"), file=sys.stderr)
             return
+        # Always compile: a `build/` left in the checkout by an earlier install must not
+        # stand in for a compiler this machine does not have.
+        self.force = True
         try:
             super().run()
         except Exception as exc:  # no compiler, no headers: distutils errors of all kinds
             print(FIX.format(why=_first_line(exc)), file=sys.stderr)
+            for ext in self.extensions:
+                self._forget(ext)
 
     def build_extension(self, ext: Extension) -> None:
         try:
             super().build_extension(ext)
         except Exception as exc:
             print(FIX.format(why=_first_line(exc)), file=sys.stderr)
+            self._forget(ext)
+
+    def _forget(self, ext: Extension) -> None:
+        """No build: no extension from an earlier build either (it would be installed)."""
+        Path(self.get_ext_fullpath(ext.name)).unlink(missing_ok=True)
 
 
 def _first_line(exc: BaseException) -> str:
