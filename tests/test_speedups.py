@@ -301,7 +301,7 @@ def test_every_slot_of_a_message_is_set_the_same_way() -> None:
     )
 )
 def test_quick_branch_same_as_python(value: str) -> None:
-    assert EXT is not None
+    assert EXT is not None and parser.compiled_parser() is not None  # configures the C
     assert EXT.branch_of(value) == parser.quick_branch_py(value)
     usual = f"SIP/2.0/UDP h:5060;branch={value};rport"
     assert EXT.branch_of(usual) == parser.quick_branch_py(usual)
