@@ -3,9 +3,13 @@
 #
 #   ./install.sh [--prefix DIR] [--dev] [--no-link] [--python PATH]
 #
-# --dev adds what the tests need: the Python test tools in the environment, and the
-# system tools the tests drive for real (tcpdump, tshark, sipp, iptables, conntrack,
-# tmux, sngrep, logrotate), installed with apt-get or dnf.
+# --dev adds what the tests need: the Python test tools in the environment, the C
+# compiler and Python headers for the compiled path, and the system tools the tests
+# drive for real (tcpdump, tshark, sipp, iptables, conntrack, tmux, sngrep, logrotate),
+# installed with apt-get or dnf.
+#
+# The compiled path (vostui._speedups) is built where gcc and the Python headers
+# exist; without them vostui installs in pure Python and says so in one line.
 #
 # Works on CentOS 7, Rocky/Alma 8 and 9, Debian and Ubuntu. Needs Python 3.10 or
 # later; where the system has none, it provisions one with uv (a managed CPython
@@ -79,13 +83,15 @@ system_test_tools() {
         apt-get update -qq || die "apt-get update failed"
         apt-get install -y -qq --no-install-recommends \
             tcpdump tshark sip-tester iptables conntrack tmux sngrep iproute2 \
-            logrotate procps kmod librsvg2-bin >/dev/null \
+            logrotate procps kmod librsvg2-bin gcc libc6-dev python3-dev >/dev/null \
             || die "apt-get could not install the test tools"
-    elif command -v dnf >/dev/null; then
+    elif command -v dnf >/dev/null || command -v yum >/dev/null; then
+        command -v dnf >/dev/null || dnf() { yum "$@"; }  # CentOS 7
         say "installing the system tools the tests use (dnf; sipp and sngrep come from EPEL)"
         dnf install -y -q epel-release >/dev/null 2>&1 || true
         dnf install -y -q tcpdump wireshark-cli iptables conntrack-tools tmux iproute \
-            logrotate procps-ng kmod >/dev/null || die "dnf could not install the test tools"
+            logrotate procps-ng kmod gcc python3-devel >/dev/null \
+            || die "dnf could not install the test tools"
         dnf install -y -q sipp sngrep >/dev/null 2>&1 \
             || say "sipp/sngrep not available: the tests that drive them will skip, saying so"
     else
@@ -139,4 +145,11 @@ for tool in tcpdump tshark; do command -v "$tool" >/dev/null || missing="$missin
 if [ -n "$missing" ]; then
     say "optional tools missing:$missing (live capture needs tcpdump: 'dnf install tcpdump' or 'apt install tcpdump')"
 fi
-say "done: $("$prefix/bin/vostui" --version)"
+version="$(VOSTUI_PURE_PYTHON= "$prefix/bin/vostui" --version)"
+case "$version" in
+    *"pure Python"*)
+        if command -v yum >/dev/null && ! command -v apt-get >/dev/null; then fix="yum install gcc"
+        else fix="apt install gcc"; fi
+        say "the compiled path was not built (no C compiler or Python headers): vostui runs in pure Python, slower; for the fast path: $fix, then run install.sh again" ;;
+esac
+say "done: $version"

@@ -1,6 +1,7 @@
 """Throughput and peak memory of `vostui analyze` against tshark and sngrep, same run.
 
     python bench/bench_analyze.py [--calls 30000] [--rate 800] [--capture F] [--runs 3]
+                                  [--skip tshark]
 
 Without --capture it first makes one: a SIPp UAS on 127.0.0.1:5098 and a SIPp UAC
 placing `--calls` calls at `--rate` per second (each call is 6 SIP messages: INVITE,
@@ -9,6 +10,9 @@ lo. Both SIPp runs are bounded by their call count and a timeout; tcpdump is sto
 by its PID. Then each tool
 reads the capture `--runs` times; the best wall time, its CPU time and the peak RSS
 are reported, with vostui's figures as ratios against each baseline.
+
+vostui runs twice: on the compiled path and in pure Python (VOSTUI_PURE_PYTHON=1), the
+runs of every tool alternating round by round so that they meet the same load.
 """
 
 from __future__ import annotations
@@ -82,27 +86,42 @@ def make_capture(path: Path, calls: int, rate: int) -> None:
                     proc.kill()
 
 
-def measure(cmd: list[str], runs: int) -> tuple[float, int, float]:
-    """Best wall time (s), peak RSS (KiB) and the CPU time (user + system, s) of the
-    best run, over `runs` runs of `cmd`. (The CPU time shows what the wall time would
-    be if the work were spread over more cores: none of the three tools does that.)"""
-    best = float("inf")
-    peak = 0
-    cpu = 0.0
+def run_once(cmd: list[str], env: dict[str, str] | None = None) -> tuple[float, int, float]:
+    """Wall time (s), peak RSS (KiB) and CPU time (user + system, s) of one run. (The
+    CPU time shows what the wall time would be if the work were spread over more cores:
+    none of the tools does that.)"""
+    start = time.perf_counter()
+    proc = subprocess.Popen(
+        cmd,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env={**os.environ, **(env or {})},
+    )
+    _, status, usage = os.wait4(proc.pid, 0)
+    elapsed = time.perf_counter() - start
+    if os.waitstatus_to_exitcode(status) not in (0, 1):
+        sys.exit(f"{cmd[0]} failed with status {status}")
+    return elapsed, usage.ru_maxrss, usage.ru_utime + usage.ru_stime
+
+
+def measure(
+    tools: dict[str, tuple[list[str], dict[str, str]]], runs: int
+) -> dict[str, tuple[float, int, float]]:
+    """Best wall time, peak RSS and the CPU time of the best run of each tool, over
+    `runs` rounds in which every tool runs once (alternating, so that a load that comes
+    and goes meets them all)."""
+    best: dict[str, tuple[float, int, float]] = {}
     for _ in range(runs):
-        start = time.perf_counter()
-        proc = subprocess.Popen(
-            cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-        )
-        _, status, usage = os.wait4(proc.pid, 0)
-        elapsed = time.perf_counter() - start
-        if os.waitstatus_to_exitcode(status) not in (0, 1):
-            sys.exit(f"{cmd[0]} failed with status {status}")
-        if elapsed < best:
-            best = elapsed
-            cpu = usage.ru_utime + usage.ru_stime
-        peak = max(peak, usage.ru_maxrss)
-    return best, peak, cpu
+        for name, (cmd, env) in tools.items():
+            wall, rss, cpu = run_once(cmd, env)
+            old = best.get(name)
+            peak = max(rss, old[1]) if old else rss
+            if old is None or wall < old[0]:
+                best[name] = (wall, peak, cpu)
+            else:
+                best[name] = (old[0], peak, old[2])
+    return best
 
 
 def count_sip(path: Path) -> int:
@@ -148,6 +167,9 @@ def main() -> int:
     parser.add_argument("--rate", type=int, default=800)
     parser.add_argument("--capture", type=Path)
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument(
+        "--skip", action="append", default=[], help="leave a tool out (tshark, sngrep)"
+    )
     args = parser.parse_args()
     capture = args.capture or OUT / f"load_{args.calls}.pcap"
     if not capture.exists():
@@ -160,8 +182,9 @@ def main() -> int:
     print(f"capture: {capture.name}, {size / 2**20:.1f} MiB, {messages} SIP messages")
     print(f"machine: {machine()}")
     vostui = [sys.executable, "-m", "vostui", "analyze", "--json", "--quiet", str(capture)]
-    tools = {
+    commands = {
         "vostui analyze": vostui,
+        "vostui analyze, pure Python": vostui,
         "tshark -Y sip -T fields": [
             "tshark",
             "-n",
@@ -176,12 +199,23 @@ def main() -> int:
         ],
         "sngrep -N -I": ["sngrep", "-N", "-q", "-l", "1000000", "-I", str(capture)],
     }
-    results = {}
-    for name, cmd in tools.items():
+    envs = {
+        "vostui analyze": {"VOSTUI_PURE_PYTHON": ""},
+        "vostui analyze, pure Python": {"VOSTUI_PURE_PYTHON": "1"},
+    }
+    tools: dict[str, tuple[list[str], dict[str, str]]] = {}
+    for name, cmd in commands.items():
+        if any(name.startswith(skip) for skip in args.skip):
+            continue
         if shutil.which(cmd[0]) is None:
             print(f"{name}: not installed, skipped")
             continue
-        results[name] = measure(cmd, args.runs)
+        tools[name] = (cmd, envs.get(name, {}))
+    path = subprocess.run(
+        [*vostui[:3], "--version"], capture_output=True, text=True, check=False
+    ).stdout.strip()
+    print(f"vostui: {path}")
+    results = measure(tools, args.runs)
     print(f"versions: {version(['tshark', '--version'])}; {version(['sngrep', '-V'])}")
     print()
     print("| tool | best wall s | SIP msg/s | CPU s | CPU us/msg | peak RSS MiB |")

@@ -58,6 +58,7 @@ def bare_path(tmp: Path, extra: dict[str, str]) -> dict[str, str]:
 
 
 def test_fresh_install_then_again(tmp_path: Path) -> None:
+    # (with gcc here, the compiled path is built: --version says which path runs)
     prefix = tmp_path / "vostui"
     first = run(["--prefix", str(prefix), "--no-link"])
     assert first.returncode == 0, first.stderr
@@ -101,6 +102,11 @@ esac
         [str(prefix / "bin" / "vostui"), "--version"], capture_output=True, text=True
     )
     assert version.returncode == 0
+    # No C compiler on this PATH: pure Python, said in one line with the fix.
+    assert version.stdout.strip().endswith("(pure Python)")
+    said = [line for line in result.stdout.splitlines() if "compiled path was not built" in line]
+    assert len(said) == 1 and ("apt install gcc" in said[0] or "yum install gcc" in said[0])
+    assert "run install.sh again" in said[0]
 
 
 def test_a_failed_fresh_install_is_removed(tmp_path: Path) -> None:

@@ -17,7 +17,7 @@ import time
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-from vostui import __version__, report
+from vostui import __version__, report, speedups
 from vostui.config import Config, ConfigError, load
 from vostui.filters import (
     CALL_FIELDS,
@@ -43,7 +43,9 @@ def _parser() -> argparse.ArgumentParser:
         prog="vostui",
         description="Incident console for VoIP softswitches. With no command: the live console.",
     )
-    parser.add_argument("--version", action="version", version=f"vostui {__version__}")
+    parser.add_argument(
+        "--version", action="version", version=f"vostui {__version__} ({speedups.path_name()})"
+    )
     parser.add_argument("--config", help="TOML config file (see `vostui config --show`)")
     parser.add_argument("-i", "--interface", help="capture interface for live mode (default: any)")
     sub = parser.add_subparsers(dest="command")

@@ -18,6 +18,8 @@ from pathlib import Path
 from struct import Struct
 from typing import BinaryIO, NamedTuple
 
+from vostui import speedups
+
 
 class CaptureError(Exception):
     """The input is not a capture we can read; the message is one line for the operator."""
@@ -96,8 +98,14 @@ def describe_magic(head: bytes) -> str:
 class CaptureReader:
     """Incremental pcap/pcapng parser. Feed bytes, get `Frame`s; damage goes to `warnings`."""
 
-    def __init__(self, name: str = "capture") -> None:
+    def __init__(self, name: str = "capture", compiled: bool | None = None) -> None:
+        """`compiled`: pcap records read by the compiled path (`vostui.speedups`; None:
+        where it was built and not switched off), else by the Python loop."""
         self.name = name
+        ext = speedups.extension if compiled is None else speedups.compiled() if compiled else None
+        if compiled and ext is None:
+            raise RuntimeError("the compiled path (vostui._speedups) was not built")
+        self._fast_records = ext.pcap_records if ext is not None else None
         self.format = ""  # "pcap" or "pcapng" once the header is read
         self.compression = ""  # "gzip", "bzip2", "xz" or ""
         self.warnings: list[str] = []
@@ -277,6 +285,26 @@ class CaptureReader:
         self._pos = 24
 
     def _pcap_records(self) -> list[Frame]:
+        if self._fast_records is not None:
+            fast, pos, number, bad = self._fast_records(
+                Frame,
+                self._buf,
+                self._pos,
+                self._rec_size,
+                self._order == ">",
+                self._divisor,
+                self._linktype,
+                self._max_record,
+                self.frames,
+            )
+            self._pos = pos
+            self.frames = number
+            if bad >= 0:
+                self._stop(
+                    f"damaged record at byte {self._base + pos}, in packet {number + 1}: "
+                    f"claims {bad} bytes; stopped reading"
+                )
+            return fast
         buf = self._buf
         n = len(buf)
         pos = self._pos

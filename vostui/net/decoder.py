@@ -16,6 +16,7 @@ import socket
 from collections import deque
 from dataclasses import dataclass, field
 
+from vostui import speedups
 from vostui.net.capture import Frame
 from vostui.net.datagram import Datagram, new_datagram
 from vostui.net.fragments import Reassembler
@@ -82,6 +83,11 @@ class Decoder:
 
     State (fragments, TCP streams) is bounded; its limits are the keyword arguments.
     Times are packet times, so a file replays as it happened.
+
+    `compiled`: whether `decode` and `decode_packet` take the compiled path
+    (`vostui.speedups`; None: where it was built and not switched off). The compiled
+    path decodes IPv4/IPv6 UDP frames itself, with the same Datagrams, counters and
+    address names, and hands every other frame to the Python methods below.
     """
 
     def __init__(
@@ -95,6 +101,7 @@ class Decoder:
         max_samples: int = 64,
         sample_bytes: int = SAMPLE_BYTES,
         start_marker: bytes = b"SIP/2.0",
+        compiled: bool | None = None,
     ) -> None:
         self.stats = DecoderStats(samples=deque(maxlen=max_samples))
         self.sample_bytes = sample_bytes
@@ -115,6 +122,16 @@ class Decoder:
             max_buffer=max_stream_buffer,
             start_marker=start_marker,
         )
+        ext = speedups.extension if compiled is None else speedups.compiled() if compiled else None
+        if compiled and ext is None:
+            raise RuntimeError("the compiled path (vostui._speedups) was not built")
+        self.compiled = ext is not None
+        if ext is not None:
+            # Instance attributes over the methods: the frames of a capture go straight
+            # to C. (The reference methods stay reachable through the class.)
+            fast = ext.FastDecoder(self, type(self).decode_packet, Datagram, DecoderStats)
+            self.decode = fast.decode  # type: ignore[method-assign]
+            self.decode_packet = fast.decode_packet  # type: ignore[method-assign]
 
     # ---- public -------------------------------------------------------------------
 

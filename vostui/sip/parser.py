@@ -48,7 +48,9 @@ from collections.abc import Callable
 from typing import Generic, TypeVar
 from urllib.parse import unquote
 
+from vostui import speedups
 from vostui.frozen import fast_constructor
+from vostui.sip import sdp as _sdp  # parse_sdp read at call time: the path that runs
 from vostui.sip.message import (
     UNSET,
     NameAddr,
@@ -58,7 +60,6 @@ from vostui.sip.message import (
     Uri,
     Via,
 )
-from vostui.sip.sdp import parse_sdp
 
 MAX_HEADER_BYTES = 65536
 """Only this much of a header block is read; a longer one is cut, never buffered."""
@@ -381,12 +382,12 @@ def find_sdp_part(body: bytes, content_type: str) -> bytes | None:
 def _sdp_of(body: bytes, content_type: str, full_type: str) -> Sdp | None:
     body = body[:MAX_BODY_BYTES]
     if content_type == "application/sdp":
-        return parse_sdp(body)
+        return _sdp.parse_sdp(body)
     if content_type.startswith("multipart/"):
         part = find_sdp_part(body, full_type)
-        return parse_sdp(part) if part else None
+        return _sdp.parse_sdp(part) if part else None
     if not content_type and body.lstrip()[:3] == b"v=0":
-        return parse_sdp(body)
+        return _sdp.parse_sdp(body)
     return None
 
 
@@ -511,12 +512,15 @@ _uri_cached = _Shared(parse_uri)
 _via_cached = _Shared(parse_via_header)
 
 
-def parse_message(data: bytes) -> SipMessage:
+def parse_message_py(data: bytes) -> SipMessage:
     """Parse one SIP message (a UDP payload or one message framed from TCP).
 
     Reads what every message is filed by (start line, Call-ID, CSeq, the header list,
     the body); From, To, Via, Contact, SDP and the other fields are parsed when first
     read (see `SipMessage`).
+
+    This is the reference; `parse_message` is the compiled twin where it was built
+    (see `vostui.speedups`), which gives the same message or the same error.
     """
     if not data:
         raise SipParseError("empty")
@@ -603,6 +607,17 @@ def parse_message(data: bytes) -> SipMessage:
 _new = object.__new__
 
 
+def compiled_parser() -> Callable[[bytes], SipMessage] | None:
+    """The compiled `parse_message` (whatever VOSTUI_PURE_PYTHON says), or None when
+    the extension was not built. It hands what it does not take to `parse_message_py`."""
+    ext = speedups.compiled()
+    if ext is None:
+        return None
+    ext.configure_parser(SipMessage, UNSET, SipParseError, parse_message_py, quick_branch_py)
+    parse: Callable[[bytes], SipMessage] = ext.parse_message
+    return parse
+
+
 # -- the lazy fields of a parsed message (see `SipMessage`) ---------------------------
 
 
@@ -618,7 +633,7 @@ def lazy_request_uri(text: str) -> Uri:
     return _uri_cached(text)
 
 
-def lazy_name_addr(msg: SipMessage, name: str) -> NameAddr:
+def lazy_name_addr_py(msg: SipMessage, name: str) -> NameAddr:
     text = _first(msg).get(name)
     return _name_addr_cached(text) if text else _EMPTY_NAME_ADDR
 
@@ -642,20 +657,28 @@ def lazy_top_via(msg: SipMessage) -> Via | None:
     return None if not msg.vias else msg.vias[0]
 
 
-def lazy_branch(msg: SipMessage) -> str:
-    value = _first(msg).get("via")
-    if value is None:
-        return ""
-    # The usual shape, `SIP/2.0/UDP h:p;branch=z9hG4bK..;rport`: one hop, no quotes,
-    # one lower-case `;branch=`. Anything else (several hops, `Branch`, blanks around
-    # `=`, a repeated branch: the last one wins in a parse) takes the whole parse.
+def quick_branch_py(value: str) -> str | None:
+    """The branch of a top Via in the usual shape, `SIP/2.0/UDP h:p;branch=z9hG4bK..;rport`:
+    one hop, no quotes, one lower-case `;branch=`; None for anything else (several
+    hops, `Branch`, blanks around `=`, a repeated branch: the last one wins in a parse),
+    which takes the whole parse."""
     start = value.find(";branch=")
     if start < 0 or "," in value or '"' in value or value.lower().count("branch") != 1:
-        via = msg.top_via
-        return via.branch if via is not None else ""
+        return None
     start += 8
     end = value.find(";", start)
     return (value[start:end] if end >= 0 else value[start:]).strip()
+
+
+def lazy_branch_py(msg: SipMessage) -> str:
+    value = _first(msg).get("via")
+    if value is None:
+        return ""
+    branch = quick_branch(value)
+    if branch is None:
+        via = msg.top_via
+        return via.branch if via is not None else ""
+    return branch
 
 
 def lazy_contacts(msg: SipMessage) -> tuple[NameAddr, ...]:
@@ -698,3 +721,53 @@ def lazy_sdp(msg: SipMessage) -> Sdp | None:
         return None
     full_type = _first(msg).get("content-type", "")
     return _sdp_of(body, msg.content_type, full_type)
+
+
+# The path that runs (see `vostui.speedups`): the compiled twins where they were built,
+# else the Python functions above.
+parse_message: Callable[[bytes], SipMessage] = (
+    compiled_parser() if speedups.extension is not None else None
+) or parse_message_py
+quick_branch: Callable[[str], str | None] = (
+    speedups.extension.branch_of if speedups.extension is not None else quick_branch_py
+)
+
+
+def compiled_addresses() -> tuple[Callable[[str], Uri], Callable[[str], NameAddr]] | None:
+    """The compiled twins of `parse_uri` and `parse_name_addr` (whatever
+    VOSTUI_PURE_PYTHON says), or None. They take plain sip:/sips: addresses and hand
+    the rest (quoted names, escapes, IPv6, other schemes) to the Python functions."""
+    ext = speedups.compiled()
+    if ext is None:
+        return None
+    ext.configure_addresses(Uri, NameAddr, parse_uri, parse_name_addr)
+    return ext.parse_uri, ext.parse_name_addr
+
+
+def use_addresses(twins: tuple[Callable[[str], Uri], Callable[[str], NameAddr]] | None) -> None:
+    """The parsers behind the shared From/To/Contact and Request-URI values: the
+    compiled twins, or (None) the Python functions; the shared values are dropped."""
+    _uri_cached.parse, _name_addr_cached.parse = twins or (parse_uri, parse_name_addr)
+    _uri_cached.cache.clear()
+    _name_addr_cached.cache.clear()
+
+
+if speedups.extension is not None:
+    use_addresses(compiled_addresses())
+
+
+def compiled_lazy() -> tuple[Callable[[SipMessage], str], Callable[[SipMessage, str], NameAddr]]:
+    """The compiled `lazy_branch` and `lazy_name_addr` (the branch and From/To read on
+    every message), for a parser's message; they hand anything else to the Python ones.
+    Only with the extension built (see `compiled_parser`)."""
+    ext = speedups.compiled()
+    assert ext is not None
+    ext.configure_lazy(lazy_branch_py, lazy_name_addr_py, _name_addr_cached, CACHE_ENTRIES)
+    return ext.lazy_branch, ext.lazy_name_addr
+
+
+lazy_branch: Callable[[SipMessage], str]
+lazy_name_addr: Callable[[SipMessage, str], NameAddr]
+lazy_branch, lazy_name_addr = (
+    compiled_lazy() if speedups.extension is not None else (lazy_branch_py, lazy_name_addr_py)
+)

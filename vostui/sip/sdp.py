@@ -8,6 +8,9 @@ number becomes 0. What an operator needs from SDP is the media address and port
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+from vostui import speedups
 from vostui.frozen import fast_constructor
 from vostui.sip.message import Media, Sdp
 
@@ -133,8 +136,11 @@ class _MediaDraft:
         )
 
 
-def parse_sdp(body: bytes | str) -> Sdp:
-    """Origin, session `c=`, and every `m=` section with its effective address and direction."""
+def parse_sdp_py(body: bytes | str) -> Sdp:
+    """Origin, session `c=`, and every `m=` section with its effective address and direction.
+
+    The reference; `parse_sdp` is its compiled twin where it was built (ASCII bodies;
+    it hands the others here)."""
     text = body if isinstance(body, str) else bytes(body).decode("utf-8", "replace")
     origin = ""
     session_connection = ""
@@ -176,3 +182,19 @@ def parse_sdp(body: bytes | str) -> Sdp:
         session_connection=session_connection,
         media=tuple(d.media(session_connection, session_direction) for d in drafts),
     )
+
+
+def compiled_parse_sdp() -> Callable[[bytes | str], Sdp] | None:
+    """The compiled `parse_sdp` (whatever VOSTUI_PURE_PYTHON says), or None."""
+    ext = speedups.compiled()
+    if ext is None:
+        return None
+    ext.configure_sdp(Media, Sdp, parse_sdp_py)
+    parse: Callable[[bytes | str], Sdp] = ext.parse_sdp
+    return parse
+
+
+# The path that runs (see `vostui.speedups`).
+parse_sdp: Callable[[bytes | str], Sdp] = (
+    compiled_parse_sdp() if speedups.extension is not None else None
+) or parse_sdp_py
