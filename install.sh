@@ -5,7 +5,7 @@
 #
 # --dev adds what the tests need: the Python test tools in the environment, the C
 # compiler and Python headers for the compiled path, and the system tools the tests
-# drive for real (tcpdump, tshark, sipp, iptables, conntrack, tmux, sngrep, logrotate),
+# drive for real (tcpdump, tshark, sipp, iptables, nft, conntrack, tmux, sngrep, logrotate),
 # installed with apt-get or dnf.
 #
 # The compiled path (vostui._speedups) is built where gcc and the Python headers
@@ -83,14 +83,14 @@ system_test_tools() {
         apt-get update -qq || die "apt-get update failed"
         apt-get install -y -qq --no-install-recommends \
             tcpdump tshark sip-tester iptables conntrack tmux sngrep iproute2 \
-            logrotate procps kmod librsvg2-bin gcc libc6-dev python3-dev >/dev/null \
+            logrotate procps kmod librsvg2-bin nftables gcc libc6-dev python3-dev >/dev/null \
             || die "apt-get could not install the test tools"
     elif command -v dnf >/dev/null || command -v yum >/dev/null; then
         command -v dnf >/dev/null || dnf() { yum "$@"; }  # CentOS 7
         say "installing the system tools the tests use (dnf; sipp and sngrep come from EPEL)"
         dnf install -y -q epel-release >/dev/null 2>&1 || true
         dnf install -y -q tcpdump wireshark-cli iptables conntrack-tools tmux iproute \
-            logrotate procps-ng kmod gcc python3-devel >/dev/null \
+            logrotate procps-ng kmod nftables gcc python3-devel >/dev/null \
             || die "dnf could not install the test tools"
         dnf install -y -q sipp sngrep >/dev/null 2>&1 \
             || say "sipp/sngrep not available: the tests that drive them will skip, saying so"
@@ -133,6 +133,12 @@ if [ $dev -eq 1 ]; then
     "${pip[@]}" install -e "$here[dev]"
 else
     "${pip[@]}" install "$here"
+fi
+# An install made before the move to setuptools (hatchling) can leave an empty vostui/
+# in site-packages; Python then imports it as a namespace package instead of vostui.
+site="$("$prefix/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')"
+if [ -d "$site/vostui" ] && [ -z "$(find "$site/vostui" -type f -print -quit)" ]; then
+    rm -rf "${site:?}/vostui"
 fi
 "$prefix/bin/vostui" --version >/dev/null || die "vostui does not start from $prefix"
 
