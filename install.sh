@@ -136,10 +136,12 @@ else
 fi
 # An install made before the move to setuptools (hatchling) can leave an empty vostui/
 # in site-packages; Python then imports it as a namespace package instead of vostui.
-site="$("$prefix/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')"
-if [ -d "$site/vostui" ] && [ -z "$(find "$site/vostui" -type f -print -quit)" ]; then
-    rm -rf "${site:?}/vostui"
-fi
+"$prefix/bin/python" - <<'PY'
+import os, shutil, sysconfig
+leftover = os.path.join(sysconfig.get_paths()["purelib"], "vostui")
+if os.path.isdir(leftover) and not any(files for _, _, files in os.walk(leftover)):
+    shutil.rmtree(leftover)
+PY
 "$prefix/bin/vostui" --version >/dev/null || die "vostui does not start from $prefix"
 
 if [ $link -eq 1 ]; then

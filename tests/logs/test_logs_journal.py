@@ -59,6 +59,12 @@ def test_logs_journal_replaces_a_missing_messages_file(tmp_path: Path) -> None:
     )
     try:
         poll_until(follower, 2)
+        # the child's stderr is a pipe of its own: on a busy machine its line can come a
+        # poll after the stdout lines
+        deadline = time.monotonic() + 10
+        while not follower.snapshot().files[0].reason and time.monotonic() < deadline:
+            follower.poll_once()
+            time.sleep(0.02)
         pid = follower.journal_pid
         snapshot = follower.snapshot()
         (status,) = snapshot.files
