@@ -14,6 +14,8 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 
 BLOCKED = """
@@ -43,27 +45,17 @@ def wait_exit(proc: subprocess.Popen[str], seconds: float) -> int | None:
         return None
 
 
-def test_sigterm_leaves_a_process_whose_main_thread_is_blocked() -> None:
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGHUP], ids=["SIGTERM", "SIGHUP"])
+def test_a_signal_leaves_a_process_whose_main_thread_is_blocked(sig: signal.Signals) -> None:
     proc = subprocess.Popen(
         [sys.executable, "-c", script("(signal.SIGHUP, signal.SIGTERM)")],
         stdout=subprocess.PIPE,
         text=True,
     )
     assert proc.stdout is not None and proc.stdout.readline().strip() == "ready"
-    time.sleep(0.2)
-    proc.send_signal(signal.SIGTERM)
-    assert wait_exit(proc, 10) == 128 + signal.SIGTERM
-
-
-def test_sighup_leaves_too() -> None:
-    proc = subprocess.Popen(
-        [sys.executable, "-c", script("(signal.SIGHUP, signal.SIGTERM)")],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    assert proc.stdout is not None and proc.stdout.readline().strip() == "ready"
-    proc.send_signal(signal.SIGHUP)
-    assert wait_exit(proc, 10) == 128 + signal.SIGHUP
+    time.sleep(0.2)  # into the blocked put
+    proc.send_signal(sig)
+    assert wait_exit(proc, 10) == 128 + sig
 
 
 def test_a_terminal_that_hangs_up_is_noticed_without_any_signal() -> None:

@@ -16,6 +16,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.ui.tmux_support import tmux, wait_for
+
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = ROOT / "tests" / "fixtures"
 SGR = re.compile(r"\x1b\[([0-9;:]*)m")
@@ -38,20 +40,6 @@ def colours(screen: str) -> list[str]:
                 found.append(str(code))
             index += 1
     return found
-
-
-def tmux(*args: str) -> str:
-    done = subprocess.run(["tmux", *args], capture_output=True, text=True, timeout=10, check=False)
-    return done.stdout
-
-
-def wait_for(what: Callable[[], bool], seconds: float) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if what():
-            return True
-        time.sleep(0.2)
-    return what()
 
 
 @pytest.fixture
