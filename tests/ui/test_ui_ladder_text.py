@@ -97,3 +97,23 @@ def test_the_ladder_module_loads_without_textual_or_rich() -> None:
         "import sys, vostui.ladder; assert not {'textual','rich'} & set(sys.modules), sys.modules"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_columns_sized_by_content_cut_nothing_that_fits() -> None:
+    """80 columns of the calls list: 4-digit callers give their cells to 13-digit callees,
+    and an optional column shows only after the columns always shown are whole."""
+    from vostui.ui.calls_pane import CALL_COLUMNS
+
+    content = {
+        "start": 8, "duration": 4, "caller": 4, "callee": 13, "mapping": 6, "routing": 8,
+        "state": 10, "pdd": 3, "code": 3, "why": 12,
+    }  # fmt: skip
+    laid = dict(
+        (c.key, w)
+        for c, w in layout_columns(CALL_COLUMNS, 78, [content[c.key] for c in CALL_COLUMNS])
+    )
+    assert laid["callee"] >= 13 and laid["caller"] == len("Caller")
+    assert laid["routing"] >= 8 and laid["why"] >= 12  # whole, where they fit
+    assert "pdd" not in laid  # the least important gave way
+    # too narrow for even the columns always shown: the old way, by minimum widths
+    assert layout_columns(CALL_COLUMNS, 40, [content[c.key] for c in CALL_COLUMNS])

@@ -393,9 +393,9 @@ SOURCE_COLUMNS = (
 ENTRY_COLUMNS = (
     ColumnSpec("protocol", "Proto", 5, 4),
     ColumnSpec("source", "Source", 22, 15, flex=True),
-    ColumnSpec("destination", "Destination", 22, 15, priority=1, flex=True),
+    ColumnSpec("destination", "Destination", 22, 15, priority=2, flex=True),
     ColumnSpec("timeout", "Timeout", 7, 5, align="right"),
-    ColumnSpec("state", "State", 14, 8, priority=2),
+    ColumnSpec("state", "State", 14, 8, priority=1),  # unreplied (a scan) or assured
 )
 
 

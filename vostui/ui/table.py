@@ -60,12 +60,20 @@ class EmptySource:
         raise IndexError(index)
 
 
-def layout_columns(columns: Sequence[ColumnSpec], width: int) -> list[tuple[ColumnSpec, int]]:
+def layout_columns(
+    columns: Sequence[ColumnSpec], width: int, content: Sequence[int] | None = None
+) -> list[tuple[ColumnSpec, int]]:
     """Widths for the columns that fit: drop the least important first, then share the rest.
 
     Spare cells go round-robin towards each column's preferred width (so no column
-    takes everything), then to the flexible columns.
+    takes everything), then to the flexible columns. With `content` (the widest text of
+    each column in the rows on hand) the columns are sized by what they hold instead:
+    see `_layout_by_content`.
     """
+    if content is not None:
+        sized = _layout_by_content(columns, width, content)
+        if sized is not None:
+            return sized
     shown = list(columns)
 
     def needed(cols: Sequence[ColumnSpec]) -> int:
@@ -92,6 +100,77 @@ def layout_columns(columns: Sequence[ColumnSpec], width: int) -> list[tuple[Colu
         for n, i in enumerate(flexible):
             widths[i] += share + (1 if n < rest else 0)
     return list(zip(shown, widths, strict=True))
+
+
+def _layout_by_content(
+    columns: Sequence[ColumnSpec], width: int, content: Sequence[int]
+) -> list[tuple[ColumnSpec, int]] | None:
+    """Columns sized by what they hold (4-digit callers give their cells to 15-digit
+    callees), None where not even the columns always shown fit so.
+
+    Each column wants its content (never less than its title), up to its preferred
+    width. The columns always shown (priority 0) get that before an optional column is
+    shown at all; optional ones start at their minimum (their title whole). Spare cells
+    go round-robin to the columns still cut, the more important first, then to flexible
+    columns still short of their text; the rest stays blank.
+    """
+    want = [min(max(w, len(c.title)), c.width) for c, w in zip(columns, content, strict=True)]
+    base = [
+        want[i] if c.priority == 0 else min(want[i], max(c.min_width, len(c.title)))
+        for i, c in enumerate(columns)
+    ]
+    shown = list(range(len(columns)))
+
+    def needed(idx: Sequence[int]) -> int:
+        return sum(base[i] for i in idx) + max(0, len(idx) - 1)
+
+    while len(shown) > 1 and needed(shown) > width:
+        drop = max(shown, key=lambda i: (columns[i].priority, i))
+        if columns[drop].priority == 0:
+            break
+        shown.remove(drop)
+    if not shown or needed(shown) > width:
+        return None
+    while True:
+        widths = {i: base[i] for i in shown}
+        spare = width - needed(shown)
+        spare = _grow(widths, sorted(shown, key=lambda i: columns[i].priority), want, spare)
+        # an optional column still cut takes the place of a less important one, where
+        # that makes it whole (Why before Mapping)
+        cut = [i for i in shown if widths[i] < want[i]]
+        if not cut:
+            break
+        first = min(cut, key=lambda i: (columns[i].priority, i))
+        rank = columns[first].priority
+        less = [i for i in shown if columns[i].priority > rank]
+        if not less:
+            break
+        drop = max(less, key=lambda i: (columns[i].priority, i))
+        if widths[drop] + 1 + spare < want[first] - widths[first]:
+            break
+        shown.remove(drop)
+    # then the flexible columns still short of their text (a finding's title, a log line)
+    full = [max(w, len(c.title)) for c, w in zip(columns, content, strict=True)]
+    _grow(widths, [i for i in shown if columns[i].flex], full, spare)
+    # what is left stays blank at the end of the row: no column wider than its text
+    return [(columns[i], widths[i]) for i in shown]
+
+
+def _grow(widths: dict[int, int], order: Sequence[int], want: Sequence[int], spare: int) -> int:
+    """Hand out `spare` cells round-robin, in `order`, to columns under `want`; the rest."""
+    short = [i for i in order if want[i] > widths[i]]
+    while spare > 0 and short:
+        for i in list(short):
+            if spare == 0:
+                break
+            widths[i] += 1
+            spare -= 1
+            if widths[i] >= want[i]:
+                short.remove(i)
+    return spare
+
+
+CONTENT_SAMPLE = 200  # rows measured: the first ones and those on screen
 
 
 class RowTable(ScrollView, can_focus=True):
@@ -195,6 +274,7 @@ class RowTable(ScrollView, can_focus=True):
         self._cursor_key: str | None = None
         self._layout_width = -1
         self._layout: list[tuple[ColumnSpec, int]] = []
+        self._content: list[int] = []  # widest text per column (see _measure)
 
     # data
 
@@ -205,6 +285,7 @@ class RowTable(ScrollView, can_focus=True):
         not moved, the newest call stays under the cursor as calls arrive.
         """
         self.source = source
+        self._measure()
         count = len(source)
         index = self.cursor
         if self.cursor > 0 and self._cursor_key is not None and count:
@@ -302,9 +383,30 @@ class RowTable(ScrollView, can_focus=True):
 
     def _columns_for(self, width: int) -> list[tuple[ColumnSpec, int]]:
         if width != self._layout_width:
-            self._layout = layout_columns(self.columns, width)
+            self._layout = layout_columns(self.columns, width, self._content or None)
             self._layout_width = width
         return self._layout
+
+    def _measure(self) -> None:
+        """The widest text of each column in the first rows and those on screen; widths
+        only grow while the rows change (no jitter as calls come and go)."""
+        source = self.source
+        count = len(source)
+        if not count or not self.columns:
+            return
+        top = round(self.scroll_offset.y)
+        rows = set(range(min(count, CONTENT_SAMPLE)))
+        rows.update(range(top, min(count, top + max(1, self.size.height))))
+        widest = list(self._content) or [0] * len(self.columns)
+        for index in rows:
+            cells, _tone = source.cells(index)
+            for i, cell in enumerate(cells[: len(widest)]):
+                text = cell if isinstance(cell, str) else cell[0]
+                if len(text) > widest[i]:
+                    widest[i] = len(text)
+        if widest != self._content:
+            self._content = widest
+            self._layout_width = -1
 
     def on_resize(self, event: events.Resize) -> None:
         self.virtual_size = Size(event.size.width, len(self.source) + 1)
