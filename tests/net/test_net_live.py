@@ -485,6 +485,62 @@ def test_kernel_drops_known_while_tcpdump_runs(loopback_namespace: str, tmp_path
     assert live.returncode is not None and live.kernel_drops == 0  # its exit report too
 
 
+FLOOD = """
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+for n in range(int(sys.argv[2])):
+    s.sendto(b"x" * 200, ("127.0.0.1", int(sys.argv[1])))
+"""
+
+
+def test_kernel_drops_grow_while_tcpdump_runs(loopback_namespace: str, tmp_path: Path) -> None:
+    """A flood into a small buffer (-B) while the reader is slow: the kernel drops, and
+    the count is known and growing while tcpdump still runs; the finding says so."""
+    from vostui.config import Config
+    from vostui.diagnose import diagnose
+    from vostui.engine.core import Engine
+
+    tcpdump = need_tcpdump()
+    ns = loopback_namespace
+    wrapper = tmp_path / "tcpdump-in-ns"
+    wrapper.write_text(f'#!/bin/sh\nexec ip netns exec {ns} {tcpdump} "$@"\n')
+    wrapper.chmod(0o755)
+    live = LiveCapture(
+        "lo", "udp port 5998", tcpdump=str(wrapper), buffer_kib=1, stats_interval=0.3
+    )
+
+    def slow_reader() -> None:
+        for n, _frame in enumerate(live.frames()):
+            if n < 2000:
+                time.sleep(0.002)  # the pipe fills, tcpdump waits, the kernel's ring overflows
+
+    reader = threading.Thread(target=slow_reader)
+    reader.start()
+    try:
+        assert live.started.wait(15), list(live.stderr)
+        subprocess.run(
+            ["ip", "netns", "exec", ns, sys.executable, "-c", FLOOD, "5998", "100000"],
+            check=True,
+            timeout=60,
+            capture_output=True,
+        )
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and not live.kernel_drops:
+            time.sleep(0.1)
+        drops = live.kernel_drops
+        assert drops, live.counts
+        assert live.returncode is None and live.drops_grew_at is not None
+        engine = Engine(Config())
+        engine.expire(time.time())
+        engine.set_kernel_drops(drops, live.drops_grew_at)
+        (finding,) = [f for f in diagnose(engine.snapshot()) if f.rule == "capture.kernel_drops"]
+        assert finding.severity == "warning" and f"{drops:,}" in finding.title
+    finally:
+        live.stop()
+        reader.join(timeout=20)
+    assert not reader.is_alive()
+
+
 STAND_IN = """#!/bin/sh
 echo "tcpdump: listening on lo, link-type EN10MB (Ethernet)" >&2
 exec sleep 30
