@@ -42,6 +42,7 @@ class Gateway:
 @dataclass(slots=True, frozen=True)
 class Config:
     interface: str = "any"
+    capture_buffer_kib: int = 0  # tcpdump -B (KiB of kernel capture buffer); 0: its default
     sip_ports: tuple[int, ...] = (5060, 5061, 5070, 6060)
     rtp_ports: tuple[int, int] = (10000, 60000)
     softswitch_ips: tuple[str, ...] = ()  # empty: inferred from traffic

@@ -319,7 +319,8 @@ class Pipeline:
     def _run_live(self) -> None:
         bpf = build_bpf(self.config.sip_ports)
         # immediate mode: the console shows a packet as it comes, not a buffer a second later
-        self.capture = LiveCapture(self.interface, bpf, immediate=True)
+        buffer_kib = self.config.capture_buffer_kib if self.config.capture_buffer_kib > 0 else None
+        self.capture = LiveCapture(self.interface, bpf, immediate=True, buffer_kib=buffer_kib)
         self.capture.start()
         self._state = "running"
         for frame in self.capture.frames(self.stop_event):
@@ -348,10 +349,15 @@ class Pipeline:
                 self.engine.expire(time.time())
                 self.engine.set_packets(self.decoder.stats.packets)
                 self.engine.add_malformed(self.decoder.stats.malformed)
-            # A new snapshot when messages came or timers changed a call; time passing
-            # alone does not make one (the console ticks durations from now()).
+            # A new snapshot when messages came, timers changed a call or the kernel's
+            # drop count moved; time passing alone does not make one (the console ticks
+            # durations from now()).
             engine = self.engine
-            changed = bool(engine.dirty_calls or engine.dirty_regs)
+            capture = self.capture
+            drops_moved = capture is not None and engine.set_kernel_drops(
+                capture.kernel_drops, capture.drops_grew_at
+            )
+            changed = bool(engine.dirty_calls or engine.dirty_regs or drops_moved)
             if self._snapshot is None or self._snapshot_mark != engine.index or changed:
                 self._snapshot = engine.snapshot()
                 self._snapshot_mark = engine.index

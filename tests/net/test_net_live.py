@@ -413,3 +413,181 @@ def test_live_reader_state_is_exposed() -> None:
     live = LiveCapture("lo", "udp")
     assert isinstance(live.reader, CaptureReader)
     assert live.command[-1] == "udp" and "-U" in live.command and "-w" in live.command
+
+
+# -- kernel drops while tcpdump runs (SIGUSR1) ------------------------------------------
+
+
+@pytest.fixture
+def loopback_namespace() -> Iterator[str]:
+    """A network namespace of our own with its loopback up: traffic stays inside it."""
+    need_root()
+    if shutil.which("ip") is None:
+        pytest.skip("iproute2 (ip) is not installed")
+    ns = f"vdr{os.getpid()}"
+    try:
+        for step in (["ip", "netns", "add", ns], ["ip", "-n", ns, "link", "set", "lo", "up"]):
+            result = subprocess.run(step, capture_output=True, text=True, timeout=20)
+            if result.returncode:
+                pytest.skip(f"cannot build the test namespace: {' '.join(step)}: {result.stderr}")
+        yield ns
+    finally:
+        subprocess.run(["ip", "netns", "del", ns], capture_output=True, timeout=20)
+
+
+BURST = """
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+for n in range(int(sys.argv[2])):
+    s.sendto(b"OPTIONS sip:x@127.0.0.1 SIP/2.0\\r\\nCall-ID: d%d\\r\\n\\r\\n" % n,
+             ("127.0.0.1", int(sys.argv[1])))
+"""
+
+
+def test_kernel_drops_known_while_tcpdump_runs(loopback_namespace: str, tmp_path: Path) -> None:
+    """A real tcpdump (inside our namespace: `ip netns exec` execs it, same PID) answers
+    SIGUSR1 with its counts: the drops are a number while it runs, and it keeps running."""
+    tcpdump = need_tcpdump()
+    ns = loopback_namespace
+    wrapper = tmp_path / "tcpdump-in-ns"
+    wrapper.write_text(f'#!/bin/sh\nexec ip netns exec {ns} {tcpdump} "$@"\n')
+    wrapper.chmod(0o755)
+    port = 5999
+    live = LiveCapture(
+        "lo", f"udp port {port}", tcpdump=str(wrapper), poll_interval=0.1, stats_interval=0.3
+    )
+    frames: list = []
+    reader = threading.Thread(target=lambda: frames.extend(live.frames()))
+    reader.start()
+    try:
+        assert live.started.wait(15), list(live.stderr)
+        subprocess.run(
+            ["ip", "netns", "exec", ns, sys.executable, "-c", BURST, str(port), "50"],
+            check=True,
+            timeout=20,
+            capture_output=True,
+        )
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline and live.counts.get("captured", 0) < 50:
+            time.sleep(0.1)
+        # known while running: tcpdump answered the signal and is still there
+        assert live.counts.get("captured", 0) >= 50, (live.counts, list(live.stderr))
+        assert live.kernel_drops == 0
+        assert live.returncode is None and live.stats_requests >= 1
+        pid = live.pid
+        assert pid is not None and b"tcpdump" in Path(f"/proc/{pid}/cmdline").read_bytes()
+        assert live.drops_grew_at is None
+        assert not any("packets" in line for line in live.stderr)  # counts are not last words
+    finally:
+        live.stop()
+        reader.join(timeout=15)
+    assert not reader.is_alive() and len(frames) >= 50
+    assert live.returncode is not None and live.kernel_drops == 0  # its exit report too
+
+
+FLOOD = """
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+for n in range(int(sys.argv[2])):
+    s.sendto(b"x" * 200, ("127.0.0.1", int(sys.argv[1])))
+"""
+
+
+def test_kernel_drops_grow_while_tcpdump_runs(loopback_namespace: str, tmp_path: Path) -> None:
+    """A flood into a small buffer (-B) while the reader is slow: the kernel drops, and
+    the count is known and growing while tcpdump still runs; the finding says so."""
+    from vostui.config import Config
+    from vostui.diagnose import diagnose
+    from vostui.engine.core import Engine
+
+    tcpdump = need_tcpdump()
+    ns = loopback_namespace
+    wrapper = tmp_path / "tcpdump-in-ns"
+    wrapper.write_text(f'#!/bin/sh\nexec ip netns exec {ns} {tcpdump} "$@"\n')
+    wrapper.chmod(0o755)
+    live = LiveCapture(
+        "lo", "udp port 5998", tcpdump=str(wrapper), buffer_kib=1, stats_interval=0.3
+    )
+
+    def slow_reader() -> None:
+        for n, _frame in enumerate(live.frames()):
+            if n < 2000:
+                time.sleep(0.002)  # the pipe fills, tcpdump waits, the kernel's ring overflows
+
+    reader = threading.Thread(target=slow_reader)
+    reader.start()
+    try:
+        assert live.started.wait(15), list(live.stderr)
+        subprocess.run(
+            ["ip", "netns", "exec", ns, sys.executable, "-c", FLOOD, "5998", "100000"],
+            check=True,
+            timeout=60,
+            capture_output=True,
+        )
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and not live.kernel_drops:
+            time.sleep(0.1)
+        drops = live.kernel_drops
+        assert drops, live.counts
+        assert live.returncode is None and live.drops_grew_at is not None
+        engine = Engine(Config())
+        engine.expire(time.time())
+        engine.set_kernel_drops(drops, live.drops_grew_at)
+        (finding,) = [f for f in diagnose(engine.snapshot()) if f.rule == "capture.kernel_drops"]
+        assert finding.severity == "warning" and f"{drops:,}" in finding.title
+    finally:
+        live.stop()
+        reader.join(timeout=20)
+    assert not reader.is_alive()
+
+
+STAND_IN = """#!/bin/sh
+echo "tcpdump: listening on lo, link-type EN10MB (Ethernet)" >&2
+exec sleep 30
+"""
+
+
+def test_no_stats_signal_to_a_process_without_the_handler(tmp_path: Path) -> None:
+    """SIGUSR1 would end a process that does not catch it: a stand-in that says
+    "listening on" but has no handler is never signalled, and its drops stay unknown."""
+    stand_in = tmp_path / "tcpdump"
+    stand_in.write_text(STAND_IN)
+    stand_in.chmod(0o755)
+    live = LiveCapture("lo", tcpdump=str(stand_in), poll_interval=0.05, stats_interval=0.05)
+    reader = threading.Thread(target=lambda: list(live.frames()))
+    reader.start()
+    try:
+        assert live.started.wait(15)
+        time.sleep(0.5)  # ten stats periods
+        assert live.returncode is None and live.stats_requests == 0
+        assert live.request_stats() is False
+        assert live.kernel_drops is None
+    finally:
+        live.stop()
+        reader.join(timeout=15)
+    assert not reader.is_alive() and live.returncode == -15  # ended by our SIGTERM
+
+
+def test_no_stats_signal_before_listening_or_after_stop() -> None:
+    live = LiveCapture("lo", tcpdump="/bin/true")
+    assert live.request_stats() is False  # not started
+    live.stop()
+    assert live.request_stats() is False
+
+
+def test_counts_lines_on_signal_and_at_exit() -> None:
+    live = LiveCapture("lo")
+    live._take_counts(
+        "tcpdump: 10 packets captured, 12 packets received by filter, 0 packets dropped by kernel"
+    )
+    assert live.counts == {"captured": 10, "received by filter": 12, "dropped by kernel": 0}
+    assert live.kernel_drops == 0 and live.drops_grew_at is None
+    live._take_counts(
+        "tcpdump: 90 packets captured, 200 packets received by filter, "
+        "110 packets dropped by kernel, 3 packets dropped by interface"
+    )
+    assert live.kernel_drops == 110 and live.counts["dropped by interface"] == 3
+    grew = live.drops_grew_at
+    assert grew is not None
+    live._take_counts("110 packets dropped by kernel")  # the exit report: one a line
+    assert live.drops_grew_at == grew  # did not grow

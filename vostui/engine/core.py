@@ -62,6 +62,8 @@ class Engine:
         self.evicted: Counter[str] = Counter()
         self.extra_malformed: dict[str, int] = {}
         self.packets = 0
+        self.kernel_drops: int | None = None  # live capture only (tcpdump's count)
+        self.kernel_drops_at: float | None = None
         self.frozen_at = 0  # message index at the last gc.freeze (see pipeline)
         self.last_expiry = 0.0
         self.dirty_calls: set[str] = set()
@@ -113,6 +115,13 @@ class Engine:
 
     def set_packets(self, packets: int) -> None:
         self.packets = packets
+
+    def set_kernel_drops(self, drops: int | None, grew_at: float | None) -> bool:
+        """The live capture's kernel drop count and when it last grew; True if it changed."""
+        if drops == self.kernel_drops and grew_at == self.kernel_drops_at:
+            return False
+        self.kernel_drops, self.kernel_drops_at = drops, grew_at
+        return True
 
     # -- routing -----------------------------------------------------------------
 
@@ -432,4 +441,6 @@ class Engine:
             malformed=tuple(sorted(malformed.items())),
             evicted=tuple(sorted(self.evicted.items())),
             dropped=(("dialog_messages", dropped),) if dropped else (),
+            kernel_drops=self.kernel_drops,
+            kernel_drops_at=self.kernel_drops_at,
         )

@@ -251,6 +251,8 @@ class Counters:
     malformed: tuple[tuple[str, int], ...] = ()  # (reason, count), packet and SIP layers
     evicted: tuple[tuple[str, int], ...] = ()  # (what, count)
     dropped: tuple[tuple[str, int], ...] = ()  # (what, count)
+    kernel_drops: int | None = None  # live: packets the kernel dropped before tcpdump saw them
+    kernel_drops_at: float | None = None  # wall time that count last grew
 
 
 @dataclass(slots=True, frozen=True, weakref_slot=True)  # the diagnosis caches by weakref

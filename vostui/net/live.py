@@ -10,8 +10,15 @@ joins the stderr thread.
 subprocess rather than `sh`: we need the raw stdout file descriptor for `select`
 and `os.read`, binary data, and exact control of the one process we started.
 
-Kernel drop counts: tcpdump reports them ("N packets dropped by kernel") only when it
-exits, so `counts` is filled after `stop()`; while running it stays empty.
+Kernel drop counts: tcpdump reports them ("N packets dropped by kernel") when it exits,
+and on Linux also when it gets SIGUSR1 (one line: "tcpdump: N packets captured, N packets
+received by filter, N packets dropped by kernel"), without exiting. While frames are read,
+`request_stats()` sends SIGUSR1 every `stats_interval` seconds, so `counts` and
+`kernel_drops` are known while tcpdump runs. SIGUSR1's default action ends a process: it
+goes only to our own child, by PID (a pidfd where the kernel has them, so never to a
+process that took over the PID), only after tcpdump said "listening on", and only while
+/proc says the process catches SIGUSR1 (a tcpdump without the handler, or a stand-in, is
+never signalled: its drops stay unknown until it exits).
 """
 
 from __future__ import annotations
@@ -19,8 +26,10 @@ from __future__ import annotations
 import os
 import re
 import select
+import signal
 import subprocess
 import threading
+import time
 from collections import deque
 from collections.abc import Iterable, Iterator
 
@@ -30,9 +39,37 @@ from vostui.net.datagram import Datagram
 from vostui.net.decoder import Decoder
 
 INSTALL_FIX = "install tcpdump: dnf install tcpdump / apt install tcpdump"
-_COUNT_LINE = re.compile(
-    r"^(\d+) packets? (captured|received by filter|dropped by kernel|dropped by interface)"
-)
+_COUNT = r"(\d+) packets? (captured|received by filter|dropped by kernel|dropped by interface)"
+# "N packets dropped by kernel" (at exit, one count a line), or, on SIGUSR1, all counts on
+# one line after the program's name: "tcpdump: N packets captured, N packets received ..."
+_COUNT_LINE = re.compile(r"^(?:[\w./-]+: )?" + _COUNT)
+_COUNTS = re.compile(_COUNT)
+STATS_SIGNAL = signal.SIGUSR1
+STATS_EVERY = 3.0  # seconds between two requests for tcpdump's counts
+
+
+def catches(pid: int, sig: int) -> bool:
+    """Whether process `pid` has a handler for `sig` (SigCgt in /proc/PID/status)."""
+    try:
+        with open(f"/proc/{pid}/status", encoding="ascii", errors="replace") as status:
+            for line in status:
+                if line.startswith("SigCgt:"):
+                    return bool(int(line.split()[1], 16) >> (sig - 1) & 1)
+    except (OSError, ValueError, IndexError):
+        return False
+    return False
+
+
+def _open_pidfd(pid: int) -> int | None:
+    """A pidfd for our child (Linux 5.3+), or None: then signals go by PID."""
+    opener = getattr(os, "pidfd_open", None)
+    if opener is None or not hasattr(signal, "pidfd_send_signal"):
+        return None
+    try:
+        fd: int = opener(pid)
+    except OSError:
+        return None
+    return fd
 
 
 class LiveCaptureError(Exception):
@@ -116,14 +153,19 @@ class LiveCapture:
         immediate: bool = False,
         stop_event: threading.Event | None = None,
         poll_interval: float = 0.2,
+        stats_interval: float | None = STATS_EVERY,
     ) -> None:
         self.interface = interface
         self.bpf = bpf
         self.stop_event = stop_event if stop_event is not None else threading.Event()
         self.poll_interval = poll_interval
+        self.stats_interval = stats_interval  # None or 0: no SIGUSR1, counts at exit only
         self.reader = CaptureReader(f"tcpdump -i {interface}")
         self.stderr: deque[str] = deque(maxlen=50)
-        self.counts: dict[str, int] = {}  # "captured", "dropped by kernel", ... (at exit)
+        self.counts: dict[str, int] = {}  # "captured", "dropped by kernel", ... (latest)
+        self.counts_at: float | None = None  # monotonic time of the latest counts
+        self.drops_grew_at: float | None = None  # wall time the kernel's drops last grew
+        self.stats_requests = 0  # SIGUSR1 sent to our tcpdump
         self.started = threading.Event()  # tcpdump said "listening on"
         self.error = ""  # why the capture failed, once it has
         self.fix = ""  # what to do about it
@@ -138,6 +180,9 @@ class LiveCapture:
         self._stderr_thread: threading.Thread | None = None
         self._reading = False
         self._lock = threading.Lock()
+        self._signal_lock = threading.Lock()  # a signal is never sent while stop() reaps
+        self._stopping = False
+        self._pidfd: int | None = None
 
     @property
     def command(self) -> list[str]:
@@ -153,7 +198,7 @@ class LiveCapture:
 
     @property
     def kernel_drops(self) -> int | None:
-        """Packets the kernel dropped (known once tcpdump has exited)."""
+        """Packets the kernel dropped: None until tcpdump first said (on SIGUSR1, or at exit)."""
         return self.counts.get("dropped by kernel")
 
     def start(self) -> None:
@@ -178,6 +223,7 @@ class LiveCapture:
                 self.error = f"tcpdump could not be run ({self._cmd[0]}): {exc.strerror}"
                 self.fix = "check that tcpdump is executable by this user, or run as root"
                 raise LiveCaptureError(self.error, self.fix) from exc
+            self._pidfd = _open_pidfd(self._proc.pid)
             self._stderr_thread = threading.Thread(
                 target=self._read_stderr, name=f"tcpdump-stderr-{self._proc.pid}", daemon=True
             )
@@ -188,12 +234,53 @@ class LiveCapture:
         assert proc is not None and proc.stderr is not None
         for raw in proc.stderr:
             line = raw[:500].decode("utf-8", "replace").rstrip()
+            if _COUNT_LINE.match(line):  # counts are kept in `counts`, not as last words
+                self._take_counts(line)
+                continue
             self.stderr.append(line)
             if "listening on" in line:
                 self.started.set()
-            m = _COUNT_LINE.match(line)
-            if m:
-                self.counts[m.group(2)] = int(m.group(1))
+
+    def _take_counts(self, line: str) -> None:
+        for m in _COUNTS.finditer(line):
+            what, value = m.group(2), int(m.group(1))
+            if what == "dropped by kernel":
+                before = self.counts.get(what, 0)
+                if value > before:
+                    self.drops_grew_at = time.time()
+            self.counts[what] = value
+        self.counts_at = time.monotonic()
+
+    def request_stats(self) -> bool:
+        """Ask our running tcpdump for its counts (SIGUSR1); its answer comes on stderr.
+
+        Only after tcpdump said "listening on", only to our own child while it runs and
+        catches the signal (its default action would end it). False when not sent.
+        """
+        proc = self._proc
+        if proc is None or not self.started.is_set():
+            return False
+        with self._signal_lock:
+            if self._stopping or proc.returncode is not None:
+                return False
+            if not catches(proc.pid, STATS_SIGNAL):
+                return False
+            try:
+                if self._pidfd is not None:
+                    signal.pidfd_send_signal(self._pidfd, STATS_SIGNAL)
+                else:
+                    proc.send_signal(STATS_SIGNAL)  # by PID: polls first, skips if reaped
+            except OSError:  # it ended meanwhile (ESRCH), or is not ours to signal
+                return False
+            self.stats_requests += 1
+            return True
+
+    def _close_pidfd(self) -> None:
+        with self._signal_lock:
+            self._stopping = True
+            if self._pidfd is not None:
+                os.close(self._pidfd)
+                self._pidfd = None
 
     def frames(self, stop_event: threading.Event | None = None) -> Iterator[Frame]:
         """Yield frames as tcpdump writes them, until stopped or tcpdump ends.
@@ -214,9 +301,16 @@ class LiveCapture:
         other = stop_event if stop_event is not None else stop
         ended = False
         self._reading = True
+        interval = self.stats_interval
+        stats_due = 0.0  # the first request as soon as tcpdump listens
         try:
             while not stop.is_set() and not other.is_set():
                 ready, _, _ = select.select([fd], [], [], self.poll_interval)
+                if interval and self.started.is_set():
+                    now = time.monotonic()
+                    if now >= stats_due:
+                        stats_due = now + interval
+                        self.request_stats()
                 if not ready:
                     continue
                 chunk = os.read(fd, 1 << 16)
@@ -235,6 +329,7 @@ class LiveCapture:
                 self.stop()
             proc.stdout.close()
         # tcpdump ended by itself: wait for its last words, then say why
+        self._close_pidfd()
         try:
             proc.wait(timeout=5)
         except subprocess.TimeoutExpired:
@@ -259,6 +354,7 @@ class LiveCapture:
         proc = self._proc
         if proc is None:
             return
+        self._close_pidfd()  # no stats request from here on: the PID may be reaped
         if proc.poll() is None:
             proc.terminate()  # by its PID: the one process we started
             try:
