@@ -33,18 +33,29 @@ from vostui import children
 
 EXIT_HANGUP = 128 + signal.SIGHUP  # as a shell reports it
 EXIT_TERMINATED = 128 + signal.SIGTERM
-GRACE_SECONDS = 3.0
+GRACE_SECONDS = 3.0  # VOSTUI_EXIT_GRACE overrides it (the tests: only the orderly way)
 POLL_SECONDS = 0.5
 # leave the alternate screen, show the cursor, mouse and paste modes off
 RESET_SEQUENCE = b"\x1b[?1000l\x1b[?1002l\x1b[?1003l\x1b[?1006l\x1b[?2004l\x1b[?1049l\x1b[?25h"
 
 
 def _tty_alive(fd: int) -> bool:
+    """A tty that still answers (a hung-up one fails with EIO; any tty answers
+    tcgetattr, the controlling terminal or not)."""
     try:
-        os.tcgetpgrp(fd)
-    except OSError:
+        termios.tcgetattr(fd)
+    except (termios.error, OSError):
         return False
     return True
+
+
+def grace_seconds() -> float:
+    """`GRACE_SECONDS`, or VOSTUI_EXIT_GRACE where it is a positive number."""
+    try:
+        value = float(os.environ.get("VOSTUI_EXIT_GRACE", ""))
+    except ValueError:
+        return GRACE_SECONDS
+    return value if value > 0 else GRACE_SECONDS
 
 
 class ExitGuard:
@@ -65,7 +76,6 @@ class ExitGuard:
         self.poll = poll
         if tty_fds is None:
             tty_fds = [f.fileno() for f in (sys.__stdin__, sys.__stdout__) if f is not None]
-        # a tty that answers now (one that is not our controlling terminal never does)
         self.tty_fds = [fd for fd in tty_fds if os.isatty(fd) and _tty_alive(fd)]
         self.parent = os.getppid() if watch_parent else None
         self.signals = tuple(signals)
@@ -162,7 +172,10 @@ class ExitGuard:
                 with contextlib.suppress(termios.error, OSError):
                     termios.tcsetattr(fd, termios.TCSANOW, self.tty_attrs)
             with contextlib.suppress(OSError):
-                os.set_blocking(fd, False)
-                os.write(fd, RESET_SEQUENCE)
+                os.set_blocking(fd, False)  # a stuck terminal must not hold the exit
+                try:
+                    os.write(fd, RESET_SEQUENCE)
+                finally:
+                    os.set_blocking(fd, True)  # the flag is shared with the shell
             break
         os._exit(self.code if self.code is not None else EXIT_HANGUP)

@@ -188,13 +188,18 @@ class CallFields(Mapping[str, object]):
     """A call's fields, each worked out only when a term asks for it: the console
     filters 20,000 calls on every keystroke."""
 
-    __slots__ = ("call", "now")
+    __slots__ = ("call", "flagged", "now")
 
-    def __init__(self, call: CallView, now: float) -> None:
+    def __init__(
+        self, call: CallView, now: float, flagged: Callable[[CallView], bool] | None = None
+    ) -> None:
         self.call = call
         self.now = now
+        self.flagged = flagged  # the console's problem calls (findings too), for `problem`
 
     def __getitem__(self, name: str) -> object:
+        if name == "problem" and self.flagged is not None:
+            return "yes" if self.flagged(self.call) else "no"
         return _CALL_GETTERS[name](self.call, self.now)
 
     def __contains__(self, name: object) -> bool:
@@ -226,13 +231,20 @@ def call_search_text(call: CallView) -> str:
     return "\x00".join(parts).lower()
 
 
-def matches_call(expression: Filter, call: CallView, now: float, text: str = "") -> bool:
-    """Whether a call passes: `text` is its `call_search_text`, when kept from before."""
+def matches_call(
+    expression: Filter,
+    call: CallView,
+    now: float,
+    text: str = "",
+    flagged: Callable[[CallView], bool] | None = None,
+) -> bool:
+    """Whether a call passes: `text` is its `call_search_text`, when kept from before;
+    `flagged`, what `problem=yes` means (default: a failed final state)."""
     if not expression:
         return True
     if expression.words and not text:
         text = call_search_text(call)
-    return expression.matches(CallFields(call, now), text)
+    return expression.matches(CallFields(call, now, flagged), text)
 
 
 def registration_fields(reg: RegistrationView) -> dict[str, object]:

@@ -105,7 +105,13 @@ def command(one: Round, namespace: str, config: Path, tag: str) -> str:
     else:
         inner = f"{vostui} open {FIXTURES / 'failures.pcap'}"
     # pytest exports COLUMNS and LINES, and Textual would take them over the window size
-    setup = f"cd {shlex.quote(str(ROOT))} && unset COLUMNS LINES && export VOSTUI_TAG={tag}"
+    # The exit guard's forced way out (3 s) would hide a hang of the orderly one: with
+    # a grace longer than the 10 s bound, only the orderly way passes (the forced one
+    # has tests/test_exit_guard.py).
+    setup = (
+        f"cd {shlex.quote(str(ROOT))} && unset COLUMNS LINES && export VOSTUI_TAG={tag}"
+        " VOSTUI_EXIT_GRACE=60"
+    )
     if one.shell:
         return f"{setup} && NO_COLOR=1 {inner}; echo VOSTUI_EXIT=$?; sleep 30"
     return f"{setup} && exec {inner}"
@@ -253,8 +259,10 @@ def test_sigterm_ends_the_console_in_every_state(one: Round, namespace: str, con
 @pytest.mark.slow
 @pytest.mark.root
 def test_kill_9_takes_tcpdump_with_it(namespace: str, config: Path) -> None:
-    """vostui killed with -9 runs no exit path: tcpdump goes by PR_SET_PDEATHSIG."""
-    console = start(Round("live", "idle", False), namespace, config, 200)
+    """vostui killed with -9 runs no exit path: tcpdump goes by PR_SET_PDEATHSIG. A shell
+    around it keeps the terminal up (vostui alone in the pane would take the terminal
+    with it, and the hang-up would end tcpdump whatever vostui did)."""
+    console = start(Round("live", "idle", True), namespace, config, 200)
     try:
         os.kill(console.vostui(), signal.SIGKILL)
         left = survivors(console, GONE_AFTER_SIGTERM)

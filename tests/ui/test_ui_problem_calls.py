@@ -287,6 +287,11 @@ def test_problem_calls_are_the_failed_ones_and_those_findings_above_info_name() 
     problems = ProblemCalls(by_call)
     flagged = {c.key for c in CallFilter().apply(calls, parse(""), True, 0.0, problems.flagged)}
     assert flagged == {c.key for c in calls if c.problem} | {"a-1@cust", "a-3@cust"}
+    # `/problem=yes` means what `p` shows, and `problem=no` the rest
+    by_field = CallFilter().apply(calls, parse("problem=yes"), False, 0.0, problems.flagged)
+    assert {c.key for c in by_field} == flagged
+    rest = CallFilter().apply(calls, parse("problem=no"), True, 0.0, problems.flagged)
+    assert rest == []
     # a gateway finding says the code this call got there: the B-leg at vendor-2 answered
     assert problems.why(answered) == "200 vendor-2"
     assert problems.why(next(c for c in calls if c.key == "a-3@cust")) == "never heard of"

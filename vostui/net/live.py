@@ -170,6 +170,14 @@ class LiveCapture:
         self.error = ""  # why the capture failed, once it has
         self.fix = ""  # what to do about it
         self._cmd = [tcpdump, "-i", interface, "-U", "-w", "-", "-s", str(snaplen), "-n"]
+        if os.geteuid() == 0:
+            # Run as root, tcpdump switches to its own user after opening the interface,
+            # and that change of user clears PR_SET_PDEATHSIG (vostui.children): it
+            # would outlive a vostui killed with -9 until its next write failed. It
+            # writes raw packets with -w and decodes nothing, so staying root costs
+            # little. (Not root, with capabilities, it keeps no parent-death signal:
+            # the broken pipe ends it at its next packet.)
+            self._cmd += ["-Z", "root"]
         if buffer_kib:
             self._cmd += ["-B", str(buffer_kib)]
         if immediate:

@@ -27,7 +27,7 @@ from textual.theme import Theme
 from vostui import children
 from vostui.config import Config
 from vostui.engine.snapshot import EngineSnapshot, MessageRecord
-from vostui.exit_guard import EXIT_HANGUP, ExitGuard
+from vostui.exit_guard import EXIT_HANGUP, ExitGuard, grace_seconds
 from vostui.ui.call_screen import CallScreen
 from vostui.ui.calls_pane import CallsPane
 from vostui.ui.commands import commands_for
@@ -415,17 +415,18 @@ def run_console(config: Config, pipeline: PipelineLike, *, title: str) -> int:
     # Installed before Textual starts, so a hang-up during start-up is covered too;
     # the guard leaves with os._exit if the orderly way has not ended in a few seconds.
     if not app.is_headless and sys.__stdin__ is not None and sys.__stdin__.isatty():
-        app.exit_guard = ExitGuard(app.request_exit)
+        app.exit_guard = ExitGuard(app.request_exit, grace=grace_seconds())
         app.exit_guard.install()
+    code = 1  # an exception out of Textual
     try:
         app.run()
+        # 0 on q, 129 after a hang-up, 143 on SIGTERM, 1 when Textual stopped on an error
+        code = app.return_code if app.return_code is not None else 0
     except KeyboardInterrupt:  # a SIGINT from outside (kill -INT); Ctrl+C is a key here
-        return 130
+        code = 130
     finally:
         app.stop_pipeline()
         children.kill_all()
         if app.exit_guard is not None:  # and the interpreter's own exit may not hang either
-            code = app.return_code if app.return_code is not None else 0
             app.exit_guard.trigger(code, "leaving")
-    # 0 on q, 129 after a hang-up, 143 on SIGTERM, 1 when Textual stopped on an error
-    return app.return_code if app.return_code is not None else 0
+    return code

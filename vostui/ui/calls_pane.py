@@ -49,7 +49,8 @@ def sort_key(
 ) -> Callable[[CallView], Any]:
     """Key function for `sorted` over CallViews by a column (`why`: a call's reasons)."""
     if column == "why" and why is not None:
-        return why
+        reason = why
+        return lambda c: (reason(c) == "", reason(c))  # the calls with a reason first
     if column == "duration":
         return lambda c: (c.ended if c.ended is not None else now) - c.start
     if column == "caller":
@@ -140,7 +141,8 @@ class CallFilter:
             return [
                 call
                 for call in calls
-                if (not problems_only or is_problem(call)) and matches_call(expression, call, now)
+                if (not problems_only or is_problem(call))
+                and matches_call(expression, call, now, flagged=is_problem)
             ]
         # only bare words (the common case, typed a key at a time): a plain loop
         words = [t.value for t in expression.terms] if not expression.fields else None
@@ -162,7 +164,7 @@ class CallFilter:
                         break
                 else:
                     out.append(call)
-            elif matches_call(expression, call, now, text):
+            elif matches_call(expression, call, now, text, is_problem):
                 out.append(call)
         self._texts = fresh
         return out

@@ -31,6 +31,7 @@ The way out does not depend on these: `vostui.exit_guard` leaves anyway.
 from __future__ import annotations
 
 import contextlib
+import select
 from collections.abc import Callable
 from queue import Full
 from typing import IO, Any
@@ -38,7 +39,8 @@ from typing import IO, Any
 from textual.drivers.linux_driver import LinuxDriver
 
 PUT_WAIT_SECONDS = 0.5
-CLOSE_WAIT_SECONDS = 2.0
+CLOSE_WAIT_SECONDS = 2.0  # without any progress of the terminal
+FLUSH_TRIES = 20  # of PUT_WAIT_SECONDS each, on a tty left non-blocking
 
 
 class _TerminalFile:
@@ -48,23 +50,38 @@ class _TerminalFile:
         self._stream = stream
         self._on_gone = on_gone
         self.gone = False
+        self.written = 0  # characters handed to the terminal: progress, for close()
 
     def write(self, text: str) -> int:
         if self.gone:
             return len(text)
         try:
-            return self._stream.write(text)
+            written = self._stream.write(text)
+        except BlockingIOError:  # a tty left non-blocking: full for now, not gone
+            self._wait_writable()
+            return len(text)
         except (OSError, ValueError):
             self._lost()
             return len(text)
+        self.written += len(text)
+        return written
 
     def flush(self) -> None:
-        if self.gone:
-            return
-        try:
-            self._stream.flush()
-        except (OSError, ValueError):
-            self._lost()
+        for _ in range(FLUSH_TRIES):
+            if self.gone:
+                return
+            try:
+                self._stream.flush()
+                return
+            except BlockingIOError:
+                self._wait_writable()
+            except (OSError, ValueError):
+                self._lost()
+                return
+
+    def _wait_writable(self) -> None:
+        with contextlib.suppress(OSError, ValueError):
+            select.select([], [self._stream.fileno()], [], PUT_WAIT_SECONDS)
 
     def fileno(self) -> int:
         return self._stream.fileno()
@@ -114,10 +131,26 @@ class ConsoleDriver(LinuxDriver):
                     return
 
     def close(self) -> None:
+        """Stop the output thread once it has written what is queued (the restore
+        sequences are last): wait while the terminal makes progress, give up after
+        `CLOSE_WAIT_SECONDS` without any (a dead or frozen terminal)."""
         writer = self._writer_thread
         if writer is None:
             return
-        if writer.is_alive():
-            with contextlib.suppress(Full):
-                writer._queue.put(None, timeout=CLOSE_WAIT_SECONDS)
-            writer.join(CLOSE_WAIT_SECONDS)
+        queue = writer._queue
+        marked = False
+        last, idle = -1, 0.0
+        while writer.is_alive() and idle < CLOSE_WAIT_SECONDS:
+            if not marked:
+                try:
+                    queue.put(None, timeout=PUT_WAIT_SECONDS)
+                    marked = True
+                except Full:
+                    pass
+            else:
+                writer.join(PUT_WAIT_SECONDS)
+            progress = self.terminal.written
+            if progress == last:
+                idle += PUT_WAIT_SECONDS
+            else:
+                last, idle = progress, 0.0
