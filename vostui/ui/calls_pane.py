@@ -17,7 +17,6 @@ from textual import on
 from textual.actions import SkipAction
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.message import Message
 
 from vostui.diagnose.finding import Finding
 from vostui.engine.snapshot import CallView, EngineSnapshot
@@ -25,6 +24,7 @@ from vostui.filters import CALL_FIELDS, Filter, call_search_text, matches_call
 from vostui.text import clean_line
 from vostui.ui.filter_box import FilterBox
 from vostui.ui.format import clock, duration, seconds
+from vostui.ui.navigation import OpenCall
 from vostui.ui.pane import Pane
 from vostui.ui.problems import ProblemCalls
 from vostui.ui.table import Cell, ColumnSpec, RowTable, Tone
@@ -186,10 +186,7 @@ class CallsPane(Pane):
     CallsPane { border-subtitle-align: left; border-subtitle-color: $error; }
     """
 
-    class OpenCall(Message):
-        def __init__(self, key: str) -> None:
-            super().__init__()
-            self.key = key
+    OpenCall = OpenCall  # the app's navigation message (vostui/ui/navigation.py)
 
     def __init__(self, *, id: str | None = "calls") -> None:
         super().__init__(id=id)
@@ -309,6 +306,11 @@ class CallsPane(Pane):
 
     def action_filter(self) -> None:
         self.filter_box.open()
+
+    def set_filter(self, text: str) -> None:
+        """Filter by `text` (a finding's IP: `ip=10.0.2.3`); the list keeps the focus."""
+        self.filter_box.put(text)
+        self.table.focus()
 
     def action_clear_filter(self) -> None:
         if not self.filter_box.clear():
