@@ -178,3 +178,94 @@ async def test_a_finding_s_screen_opens_what_it_names_and_says_when_a_call_is_go
         assert pane.query_text == "ip=10.0.2.2"
         shown = pane.table.source
         assert 0 < len(shown) < len(snapshot.calls)  # type: ignore[arg-type]
+
+
+# -- the legs of a call ------------------------------------------------------------------
+
+
+def b2bua_snapshot():  # type: ignore[no-untyped-def]
+    """tests/fixtures/b2bua_calls.pcap read to its end by the real engine."""
+    import time
+
+    pcap = ROOT / "tests" / "fixtures" / "b2bua_calls.pcap"
+    config_file = ROOT / "tools" / "fixtures" / "demo-config.toml"
+    if not pcap.is_file() or not config_file.is_file():
+        pytest.skip("b2bua_calls.pcap or its config is missing")
+    pipeline = Pipeline(load_file(Config(), config_file), files=[str(pcap)])
+    pipeline.start()
+    try:
+        for _ in range(200):
+            if pipeline.status().state not in ("starting", "running"):
+                break
+            time.sleep(0.05)
+        return pipeline.snapshot()
+    finally:
+        pipeline.stop()
+
+
+def test_legs_count_the_routes_tried_before_the_one_taken() -> None:
+    from vostui.ui.legs import failed_attempts, leg_label, legs_cell
+
+    snapshot = b2bua_snapshot()
+    cells = {call.key: legs_cell(call) for call in snapshot.calls}
+    by_key = {call.key: call for call in snapshot.calls}
+    # 503 from VEND-2, then VEND-3 answers; VEND-4 times out, then VEND-3
+    rejected = by_key["1-13618@127.0.0.22"]
+    assert cells[rejected.key] == "2+1✗"
+    assert failed_attempts(rejected) == (1,)
+    assert leg_label(rejected, 1) == "leg 2/3 b VEND-2 ✗ rejected 503"
+    assert leg_label(rejected, 2) == "leg 3/3 b VEND-3 completed 200"
+    timed_out = by_key["5-13616@127.0.0.21"]
+    assert cells[timed_out.key] == "2+1✗" and timed_out.legs[1].state == "timed_out"
+    assert cells["4-13616@127.0.0.21"] == "1"  # refused by the switch itself
+    plain = [c for c in snapshot.calls if len(c.legs) == 2]
+    assert plain and all(cells[c.key] == "2" for c in plain)
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)], ids=lambda s: f"{s[0]}x{s[1]}")
+@pilot_test
+async def test_the_call_list_shows_legs_and_b_shows_a_failed_b_leg(size: tuple[int, int]) -> None:
+    app, pipeline = demo_app()
+    async with app.run_test(size=size) as pilot:
+        await read_all(pilot, pipeline)
+        text = screen_text(app)
+        header = next(line for line in text.splitlines() if "Caller" in line)
+        for title in ("Start", "Dur", "Caller", "Callee", "State", "Code", "Legs", "Why"):
+            assert title in header, (title, header)  # 80 columns: everything still fits
+        assert "2+1✗ 503 VEND-2" in text  # answered on a later route, 503 before it
+        pane = app.screen.query_one(CallsPane)
+        rows = pane.table.source
+        calls = list(rows.calls)  # type: ignore[attr-defined]
+        failover = next(c for c in calls if c.legs[1:2] and c.legs[1].final_code == 503)
+        plain = next(c for c in calls if len(c.legs) == 2)
+
+        # a call with no failed B-leg: no `b` on the key bar
+        assert pane.table.select_key(plain.key)
+        await pilot.press("enter")
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, CallScreen) and screen.key == plain.key
+        assert "Failed legs" not in screen_text(app)
+        await pilot.press("escape")
+        await pilot.pause()
+
+        # the failover: `b` shows the rejected B-leg alone, `b` again every leg
+        assert pane.table.select_key(failover.key)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert screen.key == failover.key
+        text = screen_text(app)
+        assert "b Failed legs" in text and "legs: all 3, 1✗" in text
+        await pilot.press("b")
+        await pilot.pause()
+        assert screen.only_leg == 1
+        view = screen.query_one("#ladder")
+        arrows = view.ladder.arrows  # type: ignore[attr-defined]
+        assert {a.leg for a in arrows} == {1}
+        assert any(a.record.msg.status == 503 for a in arrows)
+        words = " ".join(screen_text(app).split())  # the head may wrap at 80 columns
+        assert "legs: leg 2/3 b VEND-2 ✗ rejected 503" in words
+        await pilot.press("b")
+        await pilot.pause()
+        assert screen.only_leg is None
+        assert {a.leg for a in view.ladder.arrows} == {0, 1, 2}  # type: ignore[attr-defined]

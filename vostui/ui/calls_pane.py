@@ -24,6 +24,7 @@ from vostui.filters import CALL_FIELDS, Filter, call_search_text, matches_call
 from vostui.text import clean_line
 from vostui.ui.filter_box import FilterBox
 from vostui.ui.format import clock, duration, seconds
+from vostui.ui.legs import FAILED_MARK, legs_cell, legs_sort_key
 from vostui.ui.navigation import OpenCall
 from vostui.ui.pane import Pane
 from vostui.ui.problems import ProblemCalls
@@ -39,6 +40,9 @@ CALL_COLUMNS = (
     ColumnSpec("state", "State", 10, 10),  # "!timed_out": "!" marks a problem call
     ColumnSpec("pdd", "PDD", 5, 4, priority=4, align="right"),
     ColumnSpec("code", "Code", 4, 4, align="right"),
+    # "2": A-leg and B-leg; "2+1✗": and a route tried before, failed (vostui/ui/legs.py).
+    # Fits at 80 columns; narrower, Start, then Why, then Legs give way.
+    ColumnSpec("legs", "Legs", 5, 4, priority=2, align="right"),
     ColumnSpec("why", "Why", 24, 10, priority=2),  # "503 VEND-2", "no ACK", "one-way"
 )
 SORT_ORDER = tuple(column.key for column in CALL_COLUMNS)
@@ -66,6 +70,8 @@ def sort_key(
         return lambda c: c.pdd if c.pdd is not None else -1.0
     if column == "code":
         return lambda c: c.final_code
+    if column == "legs":
+        return legs_sort_key
     return lambda c: c.start
 
 
@@ -107,6 +113,7 @@ class CallRows:
             ("!" if flagged else "") + clean_line(call.state, 16),
             seconds(call.pdd),
             code,
+            (legs, "warning") if FAILED_MARK in (legs := legs_cell(call)) else legs,
             clean_line(problems.why(call), 80) if flagged else "",
         ]
         return cells, tone
