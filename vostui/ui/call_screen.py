@@ -43,6 +43,12 @@ class CallScreen(FindingsHolder):
     """Enter on a call opens this; Esc goes back."""
 
     findings_noun = "call"
+    HELP_NOTE = (
+        "Legs: l shows each leg alone in turn, then every leg again; b shows the B-legs "
+        "the switch tried before the route taken and that failed (rejected, timed out), "
+        "one at a time, then every leg (the call list's Legs column counts them: 2+1✗); "
+        "F4 switches between every leg and the A-leg alone."
+    )
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape,backspace,q", "back", "Back", id="call.back"),
         Binding("t", "toggle_time", "Abs/Δ time", id="call.time"),

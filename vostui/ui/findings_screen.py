@@ -335,8 +335,11 @@ class FindingsScreen(Screen[None]):
         height: auto; max-height: 25%; min-height: 3; border: round $border-blurred;
     }
     FindingsScreen #findings-refs:focus { border: round $border; }
+    FindingsScreen.-short #findings-refs { max-height: 5; }
     FindingsScreen.-no-refs #findings-refs { display: none; }
     """
+    # 80x24: two places show, the finding's text keeps the room (Tab scrolls the places)
+    VERTICAL_BREAKPOINTS = [(0, "-short"), (32, "-tall")]  # noqa: RUF012
 
     def __init__(
         self,
