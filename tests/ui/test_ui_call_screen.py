@@ -91,7 +91,7 @@ async def test_l_shows_one_leg_at_a_time_then_both_again() -> None:
         await pilot.press("l")
         await pilot.pause()
         assert {a.leg for a in view.ladder.arrows} == {0} and len(view.ladder.columns) == 2
-        assert "leg a a-3@cust" in screen_text(app)
+        assert "legs: leg 1/2 a cust-4 " in screen_text(app)
         await pilot.press("l")
         await pilot.pause()
         assert {a.leg for a in view.ladder.arrows} == {1}

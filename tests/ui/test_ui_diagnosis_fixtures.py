@@ -132,7 +132,7 @@ async def test_findings_screen_opens_a_finding_and_jumps_to_its_call() -> None:
         text = screen_text(app)
         for heading in ("Evidence", "Cause", "Check", "Fix"):
             assert heading in text, heading
-        assert "Jump to:" in text and "503" in text
+        assert "Open: " in text and "503" in text
         await pilot.press("enter")
         await pilot.pause()
         call = app.screen

@@ -335,5 +335,5 @@ async def test_a_finding_about_an_ip_filters_the_calls_by_it() -> None:
         await pilot.pause()
         assert isinstance(app.screen, DashboardScreen)
         calls = app.screen.query_one("#calls")
-        assert calls.query_one("#calls-filter").value == "198.51.100.7"
-        assert "/198.51.100.7" in screen_text(app)
+        assert calls.query_one("#calls-filter").value == "ip=198.51.100.7"
+        assert "/ip=198.51.100.7" in screen_text(app)

@@ -241,15 +241,17 @@ async def test_slash_filters_the_registrations_pane_in_the_same_language() -> No
 
 @pilot_test
 async def test_a_finding_filters_the_calls_with_the_same_box() -> None:
-    from vostui.ui.findings_screen import filter_calls
+    from vostui.ui.navigation import FilterCalls
 
     app = make_app(FakePipeline(make_snapshot(30)))
     async with app.run_test(size=(100, 30)) as pilot:
         await pilot.pause()
-        filter_calls(app, "10.0.2.3")
+        app.screen.post_message(FilterCalls("ip=10.0.2.3"))
         await pilot.pause()
         assert len(keys_shown(app)) == 10
-        assert app.screen.query_one(FilterBox).text == "10.0.2.3"
+        box = app.screen.query_one(FilterBox)
+        assert box.text == "ip=10.0.2.3" and box.input.value == "ip=10.0.2.3"
+        assert box.has_class("-shown") and isinstance(app.focused, RowTable)
 
 
 def test_a_route_tried_before_the_last_one_is_found_by_its_gateway() -> None:

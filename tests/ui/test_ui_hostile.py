@@ -47,7 +47,7 @@ async def test_hostile_strings_are_literal_on_the_dashboard_and_in_the_call() ->
     registration = make_registration(7, code=401, user_agent=ESCAPES + MARKUP_QUIT)
     snapshot = make_snapshot(3, extra_calls=[call], extra_registrations=[registration])
     app = make_app(FakePipeline(snapshot))
-    async with app.run_test(size=(200, 50)) as pilot:
+    async with app.run_test(size=(220, 50)) as pilot:
         await pilot.pause()
         text = screen_text(app)
         assert MARKUP_QUIT in text and CLOSE_TAG in text and "[red]gw[/red]" in text

@@ -106,7 +106,7 @@ def test_columns_sized_by_content_cut_nothing_that_fits() -> None:
 
     content = {
         "start": 8, "duration": 4, "caller": 4, "callee": 13, "mapping": 6, "routing": 8,
-        "state": 10, "pdd": 3, "code": 3, "why": 12,
+        "state": 10, "pdd": 3, "code": 3, "legs": 4, "why": 12,
     }  # fmt: skip
     laid = dict(
         (c.key, w)

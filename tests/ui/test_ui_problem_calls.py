@@ -298,7 +298,7 @@ def test_problem_calls_are_the_failed_ones_and_those_findings_above_info_name() 
     failed = next(c for c in calls if c.key == "a-9@cust")
     assert problems.why(failed) == "503 vendor-1"
     rows = CallRows([answered, failed], now=answered.start + 60, problems=problems)
-    assert rows.cells(0)[0][6] == "!ended" and rows.cells(0)[0][9] == "200 vendor-2"
+    assert rows.cells(0)[0][6] == "!ended" and rows.cells(0)[0][10] == "200 vendor-2"
     assert rows.cells(0)[1] == "problem"
 
 

@@ -11,6 +11,7 @@ from vostui.ui.app import VostuiApp
 from vostui.ui.call_screen import CallScreen
 from vostui.ui.calls_pane import CallsPane
 from vostui.ui.dashboard import DashboardScreen
+from vostui.ui.findings_screen import FindingsScreen
 from vostui.ui.ladder_view import LadderView
 from vostui.ui.log_screen import LogScreen
 from vostui.ui.logs_pane import LogView
@@ -27,6 +28,7 @@ NAMES = {
     "?": "question_mark",
     ":": "colon",
     "Ctrl+P": "ctrl+p",
+    "Tab": "tab",
 }
 # keys Textual handles itself: Esc restores a zoomed pane (App.escape_to_minimize)
 BUILT_IN = {"ctrl+p", "escape"}
@@ -57,6 +59,7 @@ WHERE = {
     "dashboard": (VostuiApp, DashboardScreen, CallsPane, RegistrationsPane, RowTable),
     "call screen": (VostuiApp, CallScreen, LadderView),
     "log screen": (VostuiApp, LogScreen, LogView),
+    "findings screen": (VostuiApp, FindingsScreen, RowTable),
 }
 
 

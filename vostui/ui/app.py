@@ -28,8 +28,8 @@ from vostui import children
 from vostui.config import Config
 from vostui.engine.snapshot import EngineSnapshot, MessageRecord
 from vostui.exit_guard import EXIT_HANGUP, ExitGuard, grace_seconds
+from vostui.text import clean_line
 from vostui.ui.call_screen import CallScreen
-from vostui.ui.calls_pane import CallsPane
 from vostui.ui.commands import commands_for
 from vostui.ui.dashboard import DashboardScreen
 from vostui.ui.diagnosis import (
@@ -44,9 +44,10 @@ from vostui.ui.help_screen import HelpScreen, binding_rows
 from vostui.ui.host_feed import HostFeed, HostMonitorLike, LogFollowerLike
 from vostui.ui.key_order import KeyOrder
 from vostui.ui.keymaps import keymap_for
+from vostui.ui.navigation import FilterCalls, OpenCall, OpenRegistration
 from vostui.ui.problem_screen import ProblemScreen
 from vostui.ui.registration_screen import RegistrationScreen
-from vostui.ui.registrations_pane import RegistrationsPane
+from vostui.ui.registrations_pane import registration_key
 from vostui.ui.status_bar import SourceStatusLike
 from vostui.ui.terminal_driver import ConsoleDriver
 from vostui.ui.themes import DEFAULT_THEME, load_themes
@@ -291,9 +292,17 @@ class VostuiApp(KeyOrder[int]):
 
     # navigation
 
-    @on(CallsPane.OpenCall)
-    def _open_call(self, event: CallsPane.OpenCall) -> None:
-        self.open_call(event.key)
+    @on(OpenCall)
+    def _open_call(self, event: OpenCall) -> None:
+        event.stop()
+        if self.pipeline.snapshot().call(event.key) is None:  # evicted since it was named
+            self.notify(
+                f"call {clean_line(event.key, 80)} is no longer in the engine (evicted)",
+                severity="warning",
+                markup=False,
+            )
+            return
+        self.open_call(event.key, message=event.message)
 
     def open_call(self, key: str, message: int = 0) -> None:
         """The call's ladder, at one of its messages (engine index) when given."""
@@ -323,9 +332,30 @@ class VostuiApp(KeyOrder[int]):
     def action_codes(self) -> None:
         open_codes(self)
 
-    @on(RegistrationsPane.OpenRegistration)
-    def _open_registration(self, event: RegistrationsPane.OpenRegistration) -> None:
-        self.push_screen(RegistrationScreen(event.key, self.pipeline.snapshot()))
+    @on(OpenRegistration)
+    def _open_registration(self, event: OpenRegistration) -> None:
+        event.stop()
+        snapshot = self.pipeline.snapshot()
+        if not any(registration_key(r) == event.key for r in snapshot.registrations):
+            account, _, source = event.key.partition("\x00")
+            self.notify(
+                f"registration {clean_line(account, 80)} from {clean_line(source, 60)}"
+                " is no longer in the engine",
+                severity="warning",
+                markup=False,
+            )
+            return
+        self.push_screen(RegistrationScreen(event.key, snapshot))
+
+    @on(FilterCalls)
+    def _filter_calls(self, event: FilterCalls) -> None:
+        """Back to the dashboard, the calls pane filtered by `event.text`."""
+        event.stop()
+        while len(self.screen_stack) > 1 and not isinstance(self.screen, DashboardScreen):
+            self.pop_screen()
+        screen = self.screen
+        if isinstance(screen, DashboardScreen):
+            screen.filter_calls(event.text)
 
     def action_open_host(self, what: str) -> None:
         from vostui.ui.host_screens import open_host_screen

@@ -21,6 +21,7 @@ from vostui.ui.findings_screen import FindingsBox, FindingsHolder
 from vostui.ui.format import BAD, GOOD, QUIET, clock, duration, seconds
 from vostui.ui.keybar import KeyBar
 from vostui.ui.ladder_view import LadderView
+from vostui.ui.legs import FAILED_MARK, failed_attempts, leg_label
 from vostui.ui.message_view import MessageView
 from vostui.ui.save_box import ConfirmScreen, SaveBox
 
@@ -42,10 +43,18 @@ class CallScreen(FindingsHolder):
     """Enter on a call opens this; Esc goes back."""
 
     findings_noun = "call"
+    HELP_NOTE = (
+        "Legs: l shows each leg alone in turn, then every leg again; b shows the B-legs "
+        "the switch tried before the route taken and that failed (rejected, timed out), "
+        "one at a time, then every leg (the call list's Legs column counts them: 2+1✗); "
+        "F4 switches between every leg and the A-leg alone."
+    )
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape,backspace,q", "back", "Back", id="call.back"),
         Binding("t", "toggle_time", "Abs/Δ time", id="call.time"),
         Binding("l", "toggle_leg", "Legs", id="call.legs"),
+        # the B-legs tried before the route taken (rejected, timed out), one at a time
+        Binding("b", "failed_leg", "Failed legs", id="call.failed_legs"),
         # sngrep's F4 "extended": the call with every leg, or the first (A) leg alone
         Binding("f4", "extended", "All legs/A-leg", show=False, id="call.extended"),
         Binding("s,f2", "save_pcap", "Save pcap", id="call.save_pcap"),
@@ -96,6 +105,7 @@ class CallScreen(FindingsHolder):
         self.query_one(MessageView).scroll_home(animate=False)
         self._head(None)
         self._latest_findings()
+        self.refresh_bindings()
         view.focus()
 
     @property
@@ -148,6 +158,7 @@ class CallScreen(FindingsHolder):
         return build_ladder(self.call.legs, name_for=name_for, only_leg=self.only_leg)
 
     def _redraw(self, now: float | None = None) -> None:
+        self.refresh_bindings()  # `b` follows the call's failed B-legs
         view = self.query_one(LadderView)
         selected = view.selected
         keep = selected.record.index if selected is not None else None
@@ -162,7 +173,11 @@ class CallScreen(FindingsHolder):
             return
         now = call.start if now is None else now
         code = f"{call.final_code} {clean_line(call.final_reason, 40)}" if call.final_code else "-"
-        legs = f"all {len(call.legs)}" if self.only_leg is None else self._leg_name(self.only_leg)
+        if self.only_leg is not None:
+            legs = self._leg_name(self.only_leg)
+        else:
+            failed = len(failed_attempts(call))
+            legs = f"all {len(call.legs)}" + (f", {failed}{FAILED_MARK}" if failed else "")
         parts: list[tuple[str, str]] = [
             (clean_line(call.caller, 48), "bold"),
             (" → ", QUIET),
@@ -184,10 +199,15 @@ class CallScreen(FindingsHolder):
         head.update(Content.assemble(*parts))
 
     def _leg_name(self, index: int) -> str:
-        if self.call is None or index >= len(self.call.legs):
+        if self.call is None:
             return "?"
-        leg = self.call.legs[index]
-        return clean_line(f"leg {leg.role} {leg.call_id}", 60)
+        return clean_line(leg_label(self.call, index), 100)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """`b` is on the key bar only for a call with a failed B-leg."""
+        if action == "failed_leg":
+            return self.call is not None and bool(failed_attempts(self.call))
+        return super().check_action(action, parameters)
 
     # diagnosis
 
@@ -249,6 +269,19 @@ class CallScreen(FindingsHolder):
             self.only_leg += 1
         else:
             self.only_leg = None
+        self._redraw()
+
+    def action_failed_leg(self) -> None:
+        """b: the next B-leg tried before the route taken, alone; after the last, all."""
+        failed = failed_attempts(self.call) if self.call is not None else ()
+        if not failed:
+            self.notify("no failed B-leg in this call", markup=False, timeout=3)
+            return
+        if self.only_leg in failed:
+            later = [n for n in failed if n > self.only_leg]
+            self.only_leg = later[0] if later else None
+        else:  # from every leg, or from a leg that did not fail: the first failed one
+            self.only_leg = failed[0]
         self._redraw()
 
     def action_extended(self) -> None:

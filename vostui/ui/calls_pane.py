@@ -17,7 +17,6 @@ from textual import on
 from textual.actions import SkipAction
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.message import Message
 
 from vostui.diagnose.finding import Finding
 from vostui.engine.snapshot import CallView, EngineSnapshot
@@ -25,12 +24,14 @@ from vostui.filters import CALL_FIELDS, Filter, call_search_text, matches_call
 from vostui.text import clean_line
 from vostui.ui.filter_box import FilterBox
 from vostui.ui.format import clock, duration, seconds
+from vostui.ui.legs import FAILED_MARK, legs_cell, legs_sort_key
+from vostui.ui.navigation import OpenCall
 from vostui.ui.pane import Pane
 from vostui.ui.problems import ProblemCalls
 from vostui.ui.table import Cell, ColumnSpec, RowTable, Tone
 
 CALL_COLUMNS = (
-    ColumnSpec("start", "Start", 8, 8, priority=3),
+    ColumnSpec("start", "Start", 8, 8, priority=1),  # sngrep keeps its time too
     ColumnSpec("duration", "Dur", 7, 5, align="right"),
     ColumnSpec("caller", "Caller", 16, 11, flex=True),  # E.164 numbers are 11-15 digits
     ColumnSpec("callee", "Callee", 16, 11, flex=True),
@@ -39,6 +40,9 @@ CALL_COLUMNS = (
     ColumnSpec("state", "State", 10, 10),  # "!timed_out": "!" marks a problem call
     ColumnSpec("pdd", "PDD", 5, 4, priority=4, align="right"),
     ColumnSpec("code", "Code", 4, 4, align="right"),
+    # "2": A-leg and B-leg; "2+1✗": and a route tried before, failed (vostui/ui/legs.py).
+    # Fits at 80 columns; narrower, Start, then Why, then Legs give way.
+    ColumnSpec("legs", "Legs", 5, 4, priority=2, align="right"),
     ColumnSpec("why", "Why", 24, 10, priority=2),  # "503 VEND-2", "no ACK", "one-way"
 )
 SORT_ORDER = tuple(column.key for column in CALL_COLUMNS)
@@ -67,6 +71,8 @@ def sort_key(
         return lambda c: c.pdd if c.pdd is not None else -1.0
     if column == "code":
         return lambda c: c.final_code
+    if column == "legs":
+        return legs_sort_key
     return lambda c: c.start
 
 
@@ -108,6 +114,7 @@ class CallRows:
             ("!" if flagged else "") + clean_line(call.state, 16),
             seconds(call.pdd),
             code,
+            (legs, "warning") if FAILED_MARK in (legs := legs_cell(call)) else legs,
             clean_line(problems.why(call), 80) if flagged else "",
         ]
         return cells, tone
@@ -188,10 +195,7 @@ class CallsPane(Pane):
     CallsPane { border-subtitle-align: left; border-subtitle-color: $error; }
     """
 
-    class OpenCall(Message):
-        def __init__(self, key: str) -> None:
-            super().__init__()
-            self.key = key
+    OpenCall = OpenCall  # the app's navigation message (vostui/ui/navigation.py)
 
     def __init__(self, *, id: str | None = "calls") -> None:
         super().__init__(id=id)
@@ -311,6 +315,11 @@ class CallsPane(Pane):
 
     def action_filter(self) -> None:
         self.filter_box.open()
+
+    def set_filter(self, text: str) -> None:
+        """Filter by `text` (a finding's IP: `ip=10.0.2.3`); the list keeps the focus."""
+        self.filter_box.put(text)
+        self.table.focus()
 
     def action_clear_filter(self) -> None:
         if not self.filter_box.clear():

@@ -105,6 +105,11 @@ class DashboardScreen(Screen[None]):
         """A new diagnosis: the calls its findings name carry the problem mark."""
         self.query_one(CallsPane).set_findings(result.by_call)
 
+    def filter_calls(self, text: str) -> None:
+        """The calls pane focused and filtered by `text` (the filter language)."""
+        self.action_focus_pane(1)
+        self.query_one(CallsPane).set_filter(text)
+
     def _visible(self, pane: Widget) -> bool:
         if self.maximized is not None and self.maximized is not pane:
             return False

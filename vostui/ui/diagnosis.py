@@ -302,7 +302,9 @@ def open_findings(app: Any) -> None:
         app.pop_screen()
         return
     diagnosis: Diagnosis = app.diagnosis
-    app.push_screen(FindingsScreen(diagnosis.result, running=diagnosis.running))
+    app.push_screen(
+        FindingsScreen(diagnosis.result, running=diagnosis.running, snapshot=app.pipeline.snapshot)
+    )
 
 
 def open_checklist(app: Any, symptom: str | None = None) -> None:

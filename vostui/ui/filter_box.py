@@ -89,6 +89,15 @@ class FilterBox(Vertical):
         self.add_class("-shown")
         self.input.focus()
 
+    def put(self, text: str) -> bool:
+        """Put `text` in force as if typed, the row shown (focus stays where it is)."""
+        field = self.input
+        with field.prevent(Input.Changed):
+            field.value = text
+            field.cursor_position = len(text)
+        self.add_class("-shown")
+        return self.apply(text)
+
     def clear(self) -> bool:
         """Empty and hide the row; False when there was nothing to clear."""
         if not self.text and not self.has_class("-shown"):

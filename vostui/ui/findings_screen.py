@@ -1,9 +1,11 @@
 """Findings: every finding of the latest diagnosis, and one finding in full.
 
 `!` opens the list (most severe first): severity with its mark, what is affected, the
-title. The highlighted finding's evidence, cause, check and fix show beside it (below
-on a narrow terminal). Enter opens the finding on its own screen with the calls and
-registrations it points at; Enter there jumps to one.
+title. The highlighted finding's evidence, cause, check and fix show below it, and
+under them the places it names (calls, registrations, source IPs). Enter on the list
+opens the finding on its own screen; Enter on a place, on either screen, opens it: a
+call's ladder, a registration's history, or the calls filtered to `ip=<that ip>`. The
+way there is a navigation message (vostui/ui/navigation.py) the app handles.
 
 Every string in a finding was cleaned by the diagnosis (control characters escaped,
 length capped) and is drawn as literal Content, never markup.
@@ -11,7 +13,7 @@ length capped) and is drawn as literal Content, never markup.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual import on
@@ -19,6 +21,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Container, VerticalScroll
 from textual.content import Content
+from textual.message import Message
 from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Static
@@ -29,10 +32,20 @@ from vostui.text import clean_line
 from vostui.ui.alerts_strip import SEVERITY_MARK, SEVERITY_SHORT, SEVERITY_STYLE
 from vostui.ui.format import ACCENT, QUIET, clock, duration
 from vostui.ui.keybar import KeyBar
+from vostui.ui.navigation import FilterCalls, OpenCall, OpenRegistration
 from vostui.ui.table import Cell, ColumnSpec, RowTable, Tone
 
 if TYPE_CHECKING:
     from vostui.ui.diagnosis import DiagnosisResult
+
+PLACES_HELP = (
+    "Under the finding, Open: lists the calls, registrations and source IPs it names. "
+    "Tab moves there; Enter opens a call's ladder, a registration's history, or the "
+    "calls filtered to ip=<that ip> (Esc on the list clears it)."
+)
+
+# The latest engine snapshot (the app's `pipeline.snapshot`), given when a screen is built.
+SnapshotFn = Callable[[], EngineSnapshot]
 
 SEVERITY_TONE: dict[str, Tone] = {
     "critical": "problem",
@@ -298,14 +311,17 @@ class FindingsBox(VerticalScroll, can_focus=False):
 
 
 class FindingsScreen(Screen[None]):
-    """Every finding, most severe first; Enter opens one."""
+    """Every finding, most severe first; Enter opens one, or a place it names."""
+
+    HELP_NOTE = PLACES_HELP
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape,backspace,q", "app.pop_screen", "Back", id="findings.back"),
-        Binding("tab", "switch_focus", "List/finding", show=False, id="findings.switch"),
+        Binding("tab", "switch_focus", "List/places/finding", show=False, id="findings.switch"),
     ]
 
-    # the list above the finding, both full width: titles and evidence lines are long
+    # the list above the finding, both full width: titles and evidence lines are long;
+    # the places the highlighted finding names under it
     DEFAULT_CSS = """
     FindingsScreen #findings-head { height: auto; max-height: 3; background: $panel; padding: 0 1; }
     FindingsScreen #findings-body { height: 1fr; layout: vertical; }
@@ -315,18 +331,35 @@ class FindingsScreen(Screen[None]):
     FindingsScreen #findings:focus { border: round $border; }
     FindingsScreen #finding-detail { height: 1fr; border: round $border-blurred; }
     FindingsScreen #finding-detail:focus-within { border: round $border; }
+    FindingsScreen #findings-refs {
+        height: auto; max-height: 25%; min-height: 3; border: round $border-blurred;
+    }
+    FindingsScreen #findings-refs:focus { border: round $border; }
+    FindingsScreen.-short #findings-refs { max-height: 5; }
+    FindingsScreen.-no-refs #findings-refs { display: none; }
     """
+    # 80x24: two places show, the finding's text keeps the room (Tab scrolls the places)
+    VERTICAL_BREAKPOINTS = [(0, "-short"), (32, "-tall")]  # noqa: RUF012
 
-    def __init__(self, result: DiagnosisResult | None, *, running: bool = False) -> None:
+    def __init__(
+        self,
+        result: DiagnosisResult | None,
+        *,
+        running: bool = False,
+        snapshot: SnapshotFn | None = None,
+    ) -> None:
         super().__init__()
         self.result = result
         self.running = running
+        self.snapshot = snapshot
+        self._places_of: tuple[str, str, str] | None = None  # whose places are shown
 
     def compose(self) -> ComposeResult:
         yield Static(Content(""), id="findings-head")
         with Container(id="findings-body"):
             yield RowTable(FINDING_COLUMNS, empty_text="no findings", id="findings")
             yield FindingText(id="finding-detail")
+            yield RowTable(REF_COLUMNS, empty_text="nothing to open", id="findings-refs")
         yield KeyBar()
 
     def on_mount(self) -> None:
@@ -366,22 +399,49 @@ class FindingsScreen(Screen[None]):
         findings = self.result.findings if self.result is not None else ()
         table.empty_text = "no findings" if self.result is not None else "diagnosing…"
         table.set_source(FindingRows(findings))
-        self.query_one(FindingText).show(self.selected)
+        self._show(self.selected)
+
+    def _show(self, finding: Finding | None) -> None:
+        """The finding in full and the places it names."""
+        self.query_one(FindingText).show(finding)
+        refs = finding.refs if finding is not None else ()
+        places = self.query_one("#findings-refs", RowTable)
+        if places.has_focus and not refs:
+            self.query_one("#findings", RowTable).focus()
+        self.set_class(not refs, "-no-refs")
+        places.set_source(RefRows(refs, latest(self.snapshot) if refs else None))
+        shown = finding.key if finding is not None else None
+        if shown != self._places_of:  # another finding: its first place
+            self._places_of = shown
+            places.action_edge(0)
+        places.border_title = f"{places_title(refs)} (Tab, Enter)"
 
     @on(RowTable.Highlighted, "#findings")
     def _highlighted(self, event: RowTable.Highlighted) -> None:
-        self.query_one(FindingText).show(self.rows.get(event.key))
+        self._show(self.rows.get(event.key))
 
     @on(RowTable.Selected, "#findings")
     def _selected(self, event: RowTable.Selected) -> None:
         event.stop()
         finding = self.rows.get(event.key)
         if finding is not None:
-            self.app.push_screen(FindingScreen(finding))
+            self.app.push_screen(FindingScreen(finding, snapshot=self.snapshot))
+
+    @on(RowTable.Selected, "#findings-refs")
+    def _place_selected(self, event: RowTable.Selected) -> None:
+        event.stop()
+        open_place(self, self.query_one("#findings-refs", RowTable), event.key)
 
     def action_switch_focus(self) -> None:
+        """Tab: list, then the places (when there are some), then the finding's text."""
         table = self.query_one("#findings", RowTable)
+        places = self.query_one("#findings-refs", RowTable)
         if table.has_focus:
+            if places.display and self.selected is not None and self.selected.refs:
+                places.focus()
+            else:
+                self.query_one(FindingText).focus()
+        elif places.has_focus:
             self.query_one(FindingText).focus()
         else:
             table.focus()
@@ -425,7 +485,7 @@ class RefRows:
         if ref.call:
             call = self.calls.get(ref.call)
             if call is None:
-                return (["call", clean_line(ref.call, 120), "not in the engine"], "dim")
+                return (["call", clean_line(ref.call, 120), "gone (evicted)"], "dim")
             code = f" {call.final_code}" if call.final_code else ""
             what = (
                 f"{clock(call.start)} {call.caller} → {call.callee}  "
@@ -438,7 +498,7 @@ class RefRows:
         if ref.registration is not None:
             account, source = ref.registration
             reg = self.registrations.get(ref.registration)
-            state = f"{reg.state} {reg.last_code or ''}".strip() if reg else "not in the engine"
+            state = f"{reg.state} {reg.last_code or ''}".strip() if reg else "gone (evicted)"
             tone = "problem" if reg is not None and reg.failing else "" if reg else "dim"
             return (
                 ["registration", clean_line(f"{account} from {source}", 200), state],
@@ -448,7 +508,9 @@ class RefRows:
 
 
 class FindingScreen(Screen[None]):
-    """One finding in full; Enter on a call or registration below jumps to it."""
+    """One finding in full; Enter on a call, registration or IP below opens it."""
+
+    HELP_NOTE = PLACES_HELP
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape,backspace,q", "app.pop_screen", "Back", id="finding.back"),
@@ -465,14 +527,15 @@ class FindingScreen(Screen[None]):
     FindingScreen.-no-refs #finding-refs { display: none; }
     """
 
-    def __init__(self, finding: Finding) -> None:
+    def __init__(self, finding: Finding, *, snapshot: SnapshotFn | None = None) -> None:
         super().__init__()
         self.finding = finding
+        self.snapshot = snapshot
         self.gone = False
 
     def compose(self) -> ComposeResult:
         yield FindingText(id="finding-text")
-        yield RowTable(REF_COLUMNS, empty_text="nothing to jump to", id="finding-refs")
+        yield RowTable(REF_COLUMNS, empty_text="nothing to open", id="finding-refs")
         yield KeyBar()
 
     def on_mount(self) -> None:
@@ -489,27 +552,9 @@ class FindingScreen(Screen[None]):
         self.query_one(FindingText).show(finding)
         table = self.query_one("#finding-refs", RowTable)
         self.set_class(not finding.refs, "-no-refs")
-        snapshot = self._snapshot()
-        table.set_source(RefRows(finding.refs, snapshot))
-        calls = sum(1 for ref in finding.refs if ref.call)
-        regs = sum(1 for ref in finding.refs if ref.registration)
-        what = ", ".join(
-            text
-            for n, text in (
-                (calls, f"{calls} call(s)"),
-                (regs, f"{regs} registration(s)"),
-            )
-            if n
-        )
+        table.set_source(RefRows(finding.refs, latest(self.snapshot)))
         gone = " · no longer found" if self.gone else ""
-        table.border_title = f"Jump to: {what or 'IPs'} (Enter){gone}"
-
-    def _snapshot(self) -> EngineSnapshot | None:
-        pipeline = getattr(self.app, "pipeline", None)
-        try:
-            return pipeline.snapshot() if pipeline is not None else None
-        except Exception:  # the capture failed: the finding still reads
-            return None
+        table.border_title = f"{places_title(finding.refs)} (Enter){gone}"
 
     @property
     def reference_code(self) -> int | None:
@@ -530,10 +575,7 @@ class FindingScreen(Screen[None]):
     @on(RowTable.Selected, "#finding-refs")
     def _selected(self, event: RowTable.Selected) -> None:
         event.stop()
-        rows = self.query_one("#finding-refs", RowTable).source
-        ref = rows.ref(event.key) if isinstance(rows, RefRows) else None
-        if ref is not None:
-            jump(self.app, ref)
+        open_place(self, self.query_one("#finding-refs", RowTable), event.key)
 
     def action_switch_focus(self) -> None:
         table = self.query_one("#finding-refs", RowTable)
@@ -543,45 +585,46 @@ class FindingScreen(Screen[None]):
             table.focus()
 
 
-def jump(app: Any, ref: Ref) -> None:
-    """Open what a finding points at: a call's ladder, a registration's history, or the
-    calls filtered by an IP."""
+def latest(snapshot: SnapshotFn | None) -> EngineSnapshot | None:
+    """The latest snapshot, or None (no source given, or the capture failed: the
+    finding still reads)."""
+    if snapshot is None:
+        return None
+    try:
+        return snapshot()
+    except Exception:
+        return None
+
+
+def places_title(refs: Sequence[Ref]) -> str:
+    """`Open: 3 call(s), 1 registration(s), 1 IP`."""
+    counts = (
+        (sum(1 for ref in refs if ref.call), "call(s)"),
+        (sum(1 for ref in refs if ref.registration is not None), "registration(s)"),
+        (sum(1 for ref in refs if ref.ip and not ref.call and ref.registration is None), "IP"),
+    )
+    what = ", ".join(f"{n} {noun}" for n, noun in counts if n)
+    return f"Open: {what or 'nothing'}"
+
+
+def place_message(ref: Ref) -> Message | None:
+    """Where a finding's place leads: a call's ladder (at its message), a registration's
+    history, or the calls filtered to that source IP."""
     if ref.call:
-        app.open_call(ref.call, message=ref.message)
-    elif ref.registration is not None:
-        open_registration(app, *ref.registration)
-    elif ref.ip:
-        filter_calls(app, ref.ip)
+        return OpenCall(ref.call, ref.message)
+    if ref.registration is not None:
+        return OpenRegistration.of(*ref.registration)
+    if ref.ip:
+        return FilterCalls(f"ip={ref.ip}")
+    return None
 
 
-def open_registration(app: Any, account: str, source: str) -> None:
-    from vostui.ui.registration_screen import RegistrationScreen
-    from vostui.ui.registrations_pane import registration_key
-
-    snapshot = app.pipeline.snapshot()
-    for registration in snapshot.registrations:
-        if (registration.account, registration.source) == (account, source):
-            app.push_screen(RegistrationScreen(registration_key(registration), snapshot))
-            return
-    app.notify("that registration is no longer in the engine", severity="warning", markup=False)
-
-
-def filter_calls(app: Any, text: str) -> None:
-    """Back to the dashboard with the calls filtered by `text` (an IP)."""
-    from textual.widgets import Input
-
-    from vostui.ui.calls_pane import CallsPane
-    from vostui.ui.dashboard import DashboardScreen
-
-    while len(app.screen_stack) > 1 and not isinstance(app.screen, DashboardScreen):
-        app.pop_screen()
-    screen = app.screen
-    if not isinstance(screen, DashboardScreen):
-        return
-    pane = screen.query_one(CallsPane)
-    screen.action_focus_pane(1)
-    pane.action_filter()
-    pane.query_one(Input).value = text  # Input.Changed filters, as typing would
+def open_place(screen: Screen[None], table: RowTable, key: str) -> None:
+    rows = table.source
+    ref = rows.ref(key) if isinstance(rows, RefRows) else None
+    message = place_message(ref) if ref is not None else None
+    if message is not None:
+        screen.post_message(message)
 
 
 class FindingsHolder(Screen[None]):

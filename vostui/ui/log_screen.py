@@ -587,19 +587,18 @@ class LogScreen(HostView):
         self.open_line(event.line)
 
     def open_line(self, line: LogLine) -> None:
-        from vostui.ui.calls_pane import CallsPane
-        from vostui.ui.registrations_pane import RegistrationsPane, registration_key
+        from vostui.ui.navigation import OpenCall, OpenRegistration
 
         snapshot = self.vostui.pipeline.snapshot()
         call = call_for_line(snapshot, line)
         if call is not None:
-            self.post_message(CallsPane.OpenCall(call.key))
+            self.post_message(OpenCall(call.key))
             return
         for ip in line.ips:
             for registration in snapshot.registrations:
                 if registration.source.rsplit(":", 1)[0].strip("[]") == ip:
                     self.post_message(
-                        RegistrationsPane.OpenRegistration(registration_key(registration))
+                        OpenRegistration.of(registration.account, registration.source)
                     )
                     return
         if line.call_ids:

@@ -10,13 +10,13 @@ from textual import on
 from textual.actions import SkipAction
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.message import Message
 
 from vostui.engine.snapshot import EngineSnapshot, RegistrationView
 from vostui.filters import REGISTRATION_FIELDS, registration_fields
 from vostui.text import clean_line
 from vostui.ui.filter_box import FilterBox
 from vostui.ui.format import duration
+from vostui.ui.navigation import OpenRegistration, registration_id
 from vostui.ui.pane import Pane
 from vostui.ui.table import Cell, ColumnSpec, RowTable, Tone
 
@@ -33,7 +33,7 @@ REGISTRATION_COLUMNS = (
 
 
 def registration_key(registration: RegistrationView) -> str:
-    return f"{registration.account}\x00{registration.source}"
+    return registration_id(registration.account, registration.source)
 
 
 def order(registrations: Sequence[RegistrationView]) -> list[RegistrationView]:
@@ -88,10 +88,7 @@ class RegistrationsPane(Pane):
         Binding("escape,f5", "clear_filter", "Clear filter", show=False, id="registrations.clear"),
     ]
 
-    class OpenRegistration(Message):
-        def __init__(self, key: str) -> None:
-            super().__init__()
-            self.key = key
+    OpenRegistration = OpenRegistration  # the app's navigation message (ui/navigation.py)
 
     def __init__(self, *, id: str | None = "registrations", classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes)
