@@ -35,15 +35,15 @@ CALL_COLUMNS = (
     ColumnSpec("duration", "Dur", 7, 5, align="right"),
     ColumnSpec("caller", "Caller", 16, 11, flex=True),  # E.164 numbers are 11-15 digits
     ColumnSpec("callee", "Callee", 16, 11, flex=True),
-    ColumnSpec("mapping", "Mapping", 12, 6, priority=3, flex=True),  # before Why when narrow
-    ColumnSpec("routing", "Routing", 12, 6, priority=1, flex=True),
+    ColumnSpec("mapping", "Mapping", 12, 6, priority=4, flex=True),  # before Why when narrow
+    ColumnSpec("routing", "Routing", 12, 6, priority=2, flex=True),  # Why names it on failure
     ColumnSpec("state", "State", 10, 10),  # "!timed_out": "!" marks a problem call
     ColumnSpec("pdd", "PDD", 5, 4, priority=4, align="right"),
     ColumnSpec("code", "Code", 4, 4, align="right"),
     # "2": A-leg and B-leg; "2+1✗": and a route tried before, failed (vostui/ui/legs.py).
     # Fits at 80 columns; narrower, Start, then Why, then Legs give way.
-    ColumnSpec("legs", "Legs", 5, 4, priority=2, align="right"),
-    ColumnSpec("why", "Why", 24, 10, priority=2),  # "503 VEND-2", "no ACK", "one-way"
+    ColumnSpec("legs", "Legs", 5, 4, priority=3, align="right"),
+    ColumnSpec("why", "Why", 24, 10, priority=1, flex=True),  # "503 VEND-2", "no ACK", "one-way"
 )
 SORT_ORDER = tuple(column.key for column in CALL_COLUMNS)
 

@@ -135,9 +135,9 @@ def _layout_by_content(
         widths = {i: base[i] for i in shown}
         spare = width - needed(shown)
         spare = _grow(widths, sorted(shown, key=lambda i: columns[i].priority), want, spare)
-        # an optional column still cut takes the place of a less important one, where
-        # that makes it whole (Why before Mapping)
-        cut = [i for i in shown if widths[i] < want[i]]
+        # a fixed column still cut takes the place of a less important one, where that
+        # makes it whole (State before PDD); flexible text is cut instead
+        cut = [i for i in shown if widths[i] < want[i] and not columns[i].flex]
         if not cut:
             break
         first = min(cut, key=lambda i: (columns[i].priority, i))
