@@ -70,13 +70,6 @@ def forget(proc: subprocess.Popen[bytes]) -> None:
         _running.pop(proc.pid, None)
 
 
-def running() -> list[int]:
-    """PIDs of our children still running."""
-    with _lock:
-        procs = list(_running.values())
-    return [p.pid for p in procs if p.returncode is None and p.poll() is None]
-
-
 def kill_all() -> None:
     """SIGKILL every child still running, by PID (the last resort of an exit path).
 

@@ -13,7 +13,7 @@ import re
 from pathlib import Path
 
 import pytest
-from ui_fakes import pilot_test, screen_text
+from ui_fakes import pilot_test, read_all, screen_text
 
 from vostui.config import Config, load_file
 from vostui.pipeline import Pipeline
@@ -49,17 +49,6 @@ def app_over(name: str, **kwargs: object) -> tuple[VostuiApp, Pipeline]:
     config = load_file(Config(refresh=0.1), CAPTURES / "doctor.toml")
     pipeline = Pipeline(config, files=[capture(name)])
     return VostuiApp(config, pipeline, deterministic=True, **kwargs), pipeline  # type: ignore[arg-type]
-
-
-async def read_all(pilot, pipeline: Pipeline) -> None:  # type: ignore[no-untyped-def]
-    """Until the capture is read, then one refresh (and, inline, one diagnosis)."""
-    for _ in range(100):  # at most 10 s
-        await pilot.pause(0.1)
-        if pipeline.status().state not in ("starting", "running"):
-            break
-    assert pipeline.status().state == "finished", pipeline.status()
-    pilot.app.pull()
-    await pilot.pause()
 
 
 def strip_text(app: VostuiApp) -> str:

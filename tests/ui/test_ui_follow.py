@@ -12,7 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from ui_fakes import FakePipeline, make_app, make_snapshot, pilot_test, screen_text
+from ui_fakes import FakePipeline, make_app, make_snapshot, pilot_test, read_all, screen_text
 
 from vostui.config import Config, load_file
 from vostui.diagnose import Affected, Finding, Ref
@@ -36,16 +36,6 @@ def demo_app() -> tuple[VostuiApp, Pipeline]:
     config = load_file(Config(refresh=0.1), config_file)
     pipeline = Pipeline(config, files=[str(pcap)])
     return VostuiApp(config, pipeline, deterministic=True), pipeline  # type: ignore[arg-type]
-
-
-async def read_all(pilot, pipeline: Pipeline) -> None:  # type: ignore[no-untyped-def]
-    for _ in range(100):
-        await pilot.pause(0.1)
-        if pipeline.status().state not in ("starting", "running"):
-            break
-    assert pipeline.status().state == "finished", pipeline.status()
-    pilot.app.pull()
-    await pilot.pause()
 
 
 async def to_finding(pilot, rule: str, affected: str = "") -> Finding:  # type: ignore[no-untyped-def]

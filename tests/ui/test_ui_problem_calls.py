@@ -11,7 +11,15 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from ui_fakes import FakePipeline, make_app, make_call, make_snapshot, pilot_test, screen_text
+from ui_fakes import (
+    FakePipeline,
+    make_app,
+    make_call,
+    make_snapshot,
+    pilot_test,
+    read_all,
+    screen_text,
+)
 
 from vostui.config import Config, load_file
 from vostui.diagnose.finding import GATEWAY, INFO, NOTICE, WARNING, Affected, Finding, Ref
@@ -43,17 +51,6 @@ def app_over(path: str, config_file: Path | None = DEMO_CONFIG) -> tuple[VostuiA
         config = load_file(config, config_file)
     pipeline = Pipeline(config, files=[path])
     return VostuiApp(config, pipeline, deterministic=True), pipeline  # type: ignore[arg-type]
-
-
-async def read_all(pilot, pipeline: Pipeline) -> None:  # type: ignore[no-untyped-def]
-    """Until the capture is read, then one refresh (and, inline, one diagnosis)."""
-    for _ in range(100):
-        await pilot.pause(0.1)
-        if pipeline.status().state not in ("starting", "running"):
-            break
-    assert pipeline.status().state == "finished", pipeline.status()
-    pilot.app.pull()
-    await pilot.pause()
 
 
 def pane(app: VostuiApp) -> CallsPane:

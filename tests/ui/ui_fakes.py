@@ -615,3 +615,14 @@ async def wait_until(pilot, check: Callable[[], bool], seconds: float = 10.0) ->
             return True
         await pilot.pause(0.05)
     return check()
+
+
+async def read_all(pilot, pipeline) -> None:  # type: ignore[no-untyped-def]
+    """Until the capture is read, then one refresh (and, inline, one diagnosis)."""
+    for _ in range(100):  # at most 10 s
+        await pilot.pause(0.1)
+        if pipeline.status().state not in ("starting", "running"):
+            break
+    assert pipeline.status().state == "finished", pipeline.status()
+    pilot.app.pull()
+    await pilot.pause()
